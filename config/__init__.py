@@ -1,0 +1,350 @@
+"""storeaudit configuration: one table of settings that validation, docs and the example read.
+
+A config file is TOML. Every key is declared once in :data:`SETTINGS` with its type, default
+and help; :func:`load_config` rejects anything else with a :class:`ConfigError` that names the
+key, the file and what was expected. Per-check options live with their check (see
+``checks.registry``) and are validated against its options dataclass.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "SETTINGS",
+    "Config",
+    "ConfigError",
+    "RoutingRule",
+    "Setting",
+    "example_config",
+    "load_config",
+]
+
+DEFAULT_CONFIG_PATH = Path(__file__).with_name("default.toml")
+
+
+class ConfigError(ValueError):
+    """A config problem, phrased as one line for the user."""
+
+    def __init__(self, message: str, *, key: str = "", file: str | Path | None = None):
+        where = f" in {file}" if file else ""
+        prefix = f"config key '{key}'{where}: " if key else (f"config{where}: " if where else "")
+        super().__init__(prefix + message)
+        self.key = key
+        self.file = str(file) if file else None
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One config key: ``section.name``, its type, default and the help shown in the example."""
+
+    key: str
+    default: Any
+    help: str
+    type: type | tuple[type, ...] = object
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+
+    @property
+    def section(self) -> str:
+        return self.key.split(".", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.key.split(".", 1)[1]
+
+
+DEFAULT_USER_AGENT = "storeaudit/0.1 (+https://github.com/storeaudit/storeaudit; site audit)"
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("crawl.max_pages", 5000, "Stop parsing new pages after this many HTML pages; links on the pages already parsed are still checked.", int, minimum=1),
+    Setting("crawl.max_depth", 30, "Do not parse pages more than this many clicks from the start URL (they are still checked).", int, minimum=0),
+    Setting("crawl.concurrency", 16, "Requests in flight at once, over all hosts.", int, minimum=1),
+    Setting("crawl.per_host_concurrency", 4, "Requests in flight at once to one host: keeps the store (and the audit) from false alarms caused by overload.", int, minimum=1),
+    Setting("crawl.delay", 0.0, "Seconds to wait between two requests to the same host.", (int, float), minimum=0),
+    Setting("crawl.autothrottle", "auto", "Adapt the request rate to the server's response times: 'on', 'off', or 'auto' (on, except for hosts on this machine).", str, choices=("auto", "on", "off")),
+    Setting("crawl.timeout", 15.0, "Seconds to wait for one response before counting the URL as timed out.", (int, float), minimum=0.1),
+    Setting("crawl.retries", 1, "How often a timed-out or overloaded (429/502/503/504) request is tried again.", int, minimum=0),
+    Setting("crawl.max_retry_after", 60.0, "Longest Retry-After (seconds) honoured on 429/503; a longer wait counts as a failure.", (int, float), minimum=0),
+    Setting("crawl.user_agent", DEFAULT_USER_AGENT, "User-Agent header sent with every request; robots.txt rules are matched against it.", str),
+    Setting("crawl.respect_robots", True, "Obey robots.txt. Disallowed URLs are recorded as skipped and never reported broken.", bool),
+    Setting("crawl.use_sitemaps", True, "Also start from the sitemaps named in robots.txt, or /sitemap.xml.", bool),
+    Setting("crawl.check_external", True, "Check links to other sites (one request each, never crawled further).", bool),
+    Setting("crawl.head_first", True, "Check non-page URLs with HEAD, falling back to GET when the server refuses HEAD.", bool),
+    Setting("crawl.max_redirects", 5, "Longest redirect chain accepted; a longer chain is a finding (LINK003).", int, minimum=1),
+    Setting("crawl.max_page_size", 10 * 1024 * 1024, "Bytes; a larger response is cut off and reported, never parsed.", int, minimum=1024),
+    Setting("crawl.same_site_hosts", [], "Further host names that count as the same store (e.g. 'www.shop.example' and 'shop.example').", list),
+    Setting("crawl.exclude", [], "URL glob patterns never requested (e.g. '*/logout*').", list),
+    Setting("report.template_share", 0.5, "A defect found on at least this share of crawled pages is a template defect (reported once, for IT).", (int, float), minimum=0),
+    Setting("report.template_min_pages", 3, "...and on at least this many pages.", int, minimum=1),
+    Setting("report.teams", ["content", "it"], "Teams findings can be routed to; add your own (e.g. 'marketing') and route to them.", list),
+)
+
+_BY_KEY = {s.key: s for s in SETTINGS}
+_SECTIONS = sorted({s.section for s in SETTINGS} | {"checks", "routing"})
+STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx", "timeout", "dns", "tls", "connection", "error")
+
+
+@dataclass(frozen=True)
+class RoutingRule:
+    """Send findings that match every given field to ``team``. Empty fields match anything."""
+
+    team: str
+    code: str = ""  # check code or prefix glob: "LINK001", "IMG*"
+    url: str = ""  # glob over the page's path: "/blog/**"
+    status: str = ""  # status class: "4xx", "5xx", "timeout", ...
+
+    def matches(self, *, code: str, path: str, status_class: str) -> bool:
+        if self.code and not fnmatch.fnmatchcase(code, self.code):
+            return False
+        if self.url and not glob_match(self.url, path):
+            return False
+        if self.status and self.status != status_class:
+            return False
+        return True
+
+
+def glob_match(pattern: str, path: str) -> bool:
+    """Match a URL path against a glob where ``**`` spans folders and ``*`` does not."""
+    return _glob_regex(pattern).fullmatch(path) is not None
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    out = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out))
+
+
+@dataclass
+class Config:
+    """A validated configuration; ``values`` holds every key of :data:`SETTINGS`."""
+
+    values: dict[str, Any]
+    checks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    routing: list[RoutingRule] = field(default_factory=list)
+    source: str | None = None
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    def check_settings(self, code: str) -> dict[str, Any]:
+        return self.checks.get(code, {})
+
+
+def load_config(path: str | Path | None = None, *, overrides: dict[str, Any] | None = None) -> Config:
+    """Read and validate a TOML config file (or just the defaults when ``path`` is None)."""
+    raw: dict[str, Any] = {}
+    source = None
+    if path is not None:
+        source = str(path)
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+        try:
+            raw = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"not valid TOML: {exc}", file=path) from None
+    return parse_config(raw, source=source, overrides=overrides)
+
+
+def parse_config(raw: dict[str, Any], *, source: str | None = None, overrides: dict[str, Any] | None = None) -> Config:
+    values = {s.key: _copy(s.default) for s in SETTINGS}
+    for section, body in raw.items():
+        if section not in _SECTIONS:
+            raise ConfigError(f"unknown section; expected one of {', '.join(_SECTIONS)}", key=section, file=source)
+        if section in ("checks", "routing"):
+            continue
+        if not isinstance(body, dict):
+            raise ConfigError("expected a table ([section])", key=section, file=source)
+        for name, value in body.items():
+            key = f"{section}.{name}"
+            values[key] = _validate(key, value, source)
+    for key, value in (overrides or {}).items():
+        values[key] = _validate(key, value, source)
+    teams = values["report.teams"]
+    checks = _parse_checks(raw.get("checks", {}), teams, source)
+    routing = _parse_routing(raw.get("routing", []), teams, source)
+    return Config(values=values, checks=checks, routing=routing, source=source)
+
+
+def _copy(value: Any) -> Any:
+    return list(value) if isinstance(value, list) else value
+
+
+def _type_name(t: type | tuple[type, ...]) -> str:
+    names = {int: "a whole number", float: "a number", str: "a string", bool: "true or false", list: "a list"}
+    if isinstance(t, tuple):
+        return names[float] if float in t else " or ".join(names.get(x, x.__name__) for x in t)
+    return names.get(t, t.__name__)
+
+
+def _validate(key: str, value: Any, source: str | None) -> Any:
+    setting = _BY_KEY.get(key)
+    if setting is None:
+        section = key.split(".", 1)[0]
+        known = ", ".join(s.name for s in SETTINGS if s.section == section)
+        raise ConfigError(f"unknown key; [{section}] takes {known}", key=key, file=source)
+    wanted = setting.type
+    ok = isinstance(value, wanted) and not (isinstance(value, bool) and wanted in (int, (int, float)))
+    if not ok:
+        raise ConfigError(f"expected {_type_name(wanted)}, got {value!r}", key=key, file=source)
+    if setting.choices and value not in setting.choices:
+        raise ConfigError(f"expected one of {', '.join(setting.choices)}, got {value!r}", key=key, file=source)
+    if setting.minimum is not None and value < setting.minimum:
+        raise ConfigError(f"expected at least {setting.minimum}, got {value!r}", key=key, file=source)
+    if wanted is list and not all(isinstance(v, str) for v in value):
+        raise ConfigError("expected a list of strings", key=key, file=source)
+    return value
+
+
+def _parse_checks(raw: Any, teams: list[str], source: str | None) -> dict[str, dict[str, Any]]:
+    # The registry knows every check's options; import late to keep config importable alone.
+    from checks.registry import REGISTRY, SEVERITIES
+
+    if not isinstance(raw, dict):
+        raise ConfigError("expected a table of check codes ([checks.LINK001])", key="checks", file=source)
+    out: dict[str, dict[str, Any]] = {}
+    for code, body in raw.items():
+        key = f"checks.{code}"
+        check = REGISTRY.get(code)
+        if check is None:
+            raise ConfigError("unknown check code; `storeaudit checks` lists them", key=key, file=source)
+        if not isinstance(body, dict):
+            raise ConfigError("expected a table of options", key=key, file=source)
+        opts: dict[str, Any] = {}
+        for name, value in body.items():
+            k = f"{key}.{name}"
+            if name == "enabled":
+                if not isinstance(value, bool):
+                    raise ConfigError(f"expected true or false, got {value!r}", key=k, file=source)
+            elif name == "severity":
+                if value not in SEVERITIES:
+                    raise ConfigError(f"expected one of {', '.join(SEVERITIES)}, got {value!r}", key=k, file=source)
+            elif name == "team":
+                if value not in teams:
+                    raise ConfigError(f"expected one of the teams {', '.join(teams)} (report.teams), got {value!r}", key=k, file=source)
+            else:
+                fields = check.option_fields()
+                if name not in fields:
+                    known = ", ".join(["enabled", "severity", "team", *fields])
+                    raise ConfigError(f"unknown option; {code} takes {known}", key=k, file=source)
+                default = fields[name]
+                if not _same_kind(default, value):
+                    raise ConfigError(f"expected {_type_name(type(default))}, got {value!r}", key=k, file=source)
+                if isinstance(default, tuple):
+                    value = tuple(value)
+            opts[name] = value
+        out[code] = opts
+    return out
+
+
+def _same_kind(default: Any, value: Any) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float))
+    if isinstance(default, (tuple, list)):
+        return isinstance(value, list)
+    return isinstance(value, type(default))
+
+
+def _parse_routing(raw: Any, teams: list[str], source: str | None) -> list[RoutingRule]:
+    if not isinstance(raw, list):
+        raise ConfigError("expected an array of tables ([[routing]])", key="routing", file=source)
+    rules = []
+    for i, body in enumerate(raw):
+        key = f"routing[{i}]"
+        if not isinstance(body, dict):
+            raise ConfigError("expected a table", key=key, file=source)
+        unknown = set(body) - {"team", "code", "url", "status"}
+        if unknown:
+            raise ConfigError("unknown key; a rule takes team, code, url, status", key=f"{key}.{sorted(unknown)[0]}", file=source)
+        team = body.get("team")
+        if team not in teams:
+            raise ConfigError(f"expected one of the teams {', '.join(teams)} (report.teams), got {team!r}", key=f"{key}.team", file=source)
+        status = body.get("status", "")
+        if status and status not in STATUS_CLASSES:
+            raise ConfigError(f"expected one of {', '.join(STATUS_CLASSES)}, got {status!r}", key=f"{key}.status", file=source)
+        for name in ("code", "url"):
+            if not isinstance(body.get(name, ""), str):
+                raise ConfigError("expected a string", key=f"{key}.{name}", file=source)
+        url = body.get("url", "")
+        if url and not url.startswith("/"):
+            raise ConfigError(f"expected a URL path glob starting with '/', got {url!r}", key=f"{key}.url", file=source)
+        rules.append(RoutingRule(team=team, code=body.get("code", ""), url=url, status=status))
+    return rules
+
+
+def example_config() -> str:
+    """The commented example config, made from :data:`SETTINGS` and the check registry."""
+    from checks.registry import REGISTRY
+
+    lines = [
+        "# storeaudit configuration. Every key is optional; the values shown are the defaults.",
+        "# Validate a file with `storeaudit config check FILE`.",
+    ]
+    for section in [s for s in _SECTIONS if s not in ("checks", "routing")]:
+        lines += ["", f"[{section}]"]
+        for s in SETTINGS:
+            if s.section != section:
+                continue
+            lines.append(f"# {s.help}")
+            lines.append(f"{s.name} = {_toml_value(s.default)}")
+    lines += [
+        "",
+        "# Checks are enabled, disabled and re-tuned by code; `storeaudit checks` lists them.",
+        "# Every check takes enabled, severity (error|warning|notice) and team; some take options:",
+    ]
+    for check in REGISTRY.values():
+        fields = check.option_fields()
+        if not fields:
+            continue
+        lines.append(f"# [checks.{check.code}]  # {check.title}")
+        for name, default in fields.items():
+            help_ = check.option_help(name)
+            lines.append(f"# {name} = {_toml_value(default)}" + (f"  # {help_}" if help_ else ""))
+    lines += [
+        "#",
+        "# [checks.LINK002]",
+        "# severity = \"notice\"   # e.g. treat broken external links as notices",
+        "",
+        "# Routing: who fixes what. Rules are tried in order and the first match wins; a finding",
+        "# no rule matches goes to its check's default team (template defects and server",
+        "# failures of the store itself go to it). Fields: team (required), code (glob over",
+        "# check codes), url (glob over the page path, ** spans folders), status (2xx, 3xx, 4xx,",
+        "# 5xx, timeout, dns, tls, connection, error).",
+        "# [[routing]]",
+        "# url = \"/blog/**\"",
+        "# team = \"content\"",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return repr(value)

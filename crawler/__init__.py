@@ -1,0 +1,1 @@
+"""The Scrapy project: spiders fetch and follow, items carry facts, pipelines store them."""

@@ -1,0 +1,202 @@
+"""Read one HTML page once: its title, ids and every URL it references, with where they sit.
+
+The page is parsed a single time with lxml (measured ~6x faster than BeautifulSoup on a 40 KB
+page, see docs/architecture.md); page checks get the same tree through :class:`ParsedPage`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import lxml.html
+from lxml import etree
+
+from crawler.urls import resolve
+
+__all__ = ["ParsedPage", "Reference", "parse_page", "region_of", "srcset_urls"]
+
+#: Kinds of reference that are web pages (checked as links) and not assets or images.
+PAGE_KINDS = frozenset({"a", "area", "iframe", "canonical"})
+IMAGE_KINDS = frozenset({"img", "srcset", "data-src", "og:image", "source", "input-image"})
+ASSET_KINDS = frozenset({"stylesheet", "script"})
+
+_WS = re.compile(r"\s+")
+_LANDMARK_ROLES = {"banner": "header", "navigation": "nav", "contentinfo": "footer", "main": "main",
+                   "complementary": "aside"}
+_HINT = re.compile(r"(?:^|[-_ ])(header|masthead|nav|navbar|navigation|menu|footer|breadcrumbs?)(?:$|[-_ ])")
+_HINT_REGION = {"header": "header", "masthead": "header", "nav": "nav", "navbar": "nav",
+                "navigation": "nav", "menu": "nav", "footer": "footer", "breadcrumb": "nav",
+                "breadcrumbs": "nav"}
+_SECTIONING = frozenset({"article", "section", "main", "aside"})
+MAX_TEXT = 200
+
+
+@dataclass(slots=True)
+class Reference:
+    """One URL a page references: the edge from page to target."""
+
+    url: str
+    fragment: str
+    kind: str
+    text: str
+    region: str
+
+
+@dataclass
+class ParsedPage:
+    """What the crawler read from one HTML page; ``root`` is the lxml tree for page checks."""
+
+    url: str
+    status: int
+    depth: int
+    title: str
+    lang: str
+    ids: list[str]
+    refs: list[Reference]
+    root: etree._Element | None = field(default=None, repr=False)
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _clean(text: str | None) -> str:
+    return _WS.sub(" ", text or "").strip()[:MAX_TEXT]
+
+
+def region_of(el: etree._Element) -> str:
+    """Where an element sits: 'head', 'header', 'nav', 'footer', 'aside' or 'main'.
+
+    The nearest landmark wins: ``<nav>`` anywhere, ``<header>``/``<footer>`` only outside
+    articles and sections (inside them they are part of the content), ARIA roles, and
+    header/footer/nav/menu hints in ids and classes.
+    """
+    node = el.getparent()
+    while node is not None:
+        tag = node.tag if isinstance(node.tag, str) else ""
+        role = (node.get("role") or "").lower()
+        if role in _LANDMARK_ROLES:
+            return _LANDMARK_ROLES[role]
+        if tag == "nav":
+            return "nav"
+        if tag in ("header", "footer") and not any(
+            isinstance(a.tag, str) and a.tag in _SECTIONING for a in node.iterancestors()
+        ):
+            return tag
+        if tag in ("main", "article"):
+            return "main"
+        if tag == "head":
+            return "head"
+        for hint in (node.get("id"), node.get("class")):
+            if hint:
+                m = _HINT.search(hint.lower())
+                if m:
+                    return _HINT_REGION[m.group(1)]
+        node = node.getparent()
+    return "main"
+
+
+def srcset_urls(value: str) -> list[str]:
+    """The URLs of a srcset attribute's candidates (``a.jpg 1x, b.jpg 2x``)."""
+    urls = []
+    for candidate in re.split(r",\s+|,(?=\S+\s+\d)", value.strip()):
+        parts = candidate.strip().split()
+        if parts and not parts[0].startswith("data:"):
+            urls.append(parts[0].rstrip(","))
+    return urls
+
+
+def parse_page(url: str, body: bytes, *, status: int = 200, depth: int = 0, encoding: str | None = None,
+               headers: dict[str, str] | None = None) -> ParsedPage:
+    """Parse ``body`` and collect every referenced URL. Never raises on malformed HTML."""
+    root = _parse(body, encoding)
+    page = ParsedPage(url=url, status=status, depth=depth, title="", lang="", ids=[], refs=[],
+                      root=root, headers=headers or {})
+    if root is None:
+        return page
+    base = url
+    for b in root.iter("base"):
+        href = b.get("href")
+        if href:
+            base = resolve(url, href)[0] if resolve(url, href) else url
+        break
+    title = root.find(".//title")
+    page.title = _clean(title.text_content() if title is not None else "")
+    html = root if root.tag == "html" else root.find(".//html")
+    page.lang = ((html.get("lang") if html is not None else None) or "").strip().lower()
+    ids = []
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        ident = el.get("id")
+        if ident:
+            ids.append(ident)
+        if el.tag == "a" and el.get("name"):
+            ids.append(el.get("name"))
+    page.ids = ids
+    page.refs = list(_references(root, base))
+    return page
+
+
+def _parse(body: bytes, encoding: str | None) -> etree._Element | None:
+    if not body or not body.strip():
+        return None
+    try:
+        parser = lxml.html.HTMLParser(encoding=encoding, remove_comments=True) if encoding else None
+        return lxml.html.document_fromstring(body, parser=parser)
+    except (etree.ParserError, ValueError, LookupError):
+        try:
+            return lxml.html.document_fromstring(body.decode("utf-8", "replace"))
+        except (etree.ParserError, ValueError):
+            return None
+
+
+def _references(root: etree._Element, base: str):  # type: ignore[no-untyped-def]
+    def ref(href: str | None, kind: str, text: str, el: etree._Element) -> Reference | None:
+        if not href:
+            return None
+        resolved = resolve(base, href)
+        if resolved is None:
+            return None
+        return Reference(resolved[0], resolved[1], kind, _clean(text), region_of(el))
+
+    for el in root.iter("a", "area", "img", "source", "link", "script", "iframe", "meta"):
+        tag = el.tag
+        found: list[Reference | None] = []
+        if tag in ("a", "area"):
+            text = el.text_content() if tag == "a" else ""
+            if not text.strip():
+                text = " ".join(i.get("alt", "") for i in el.iter("img")) or el.get("title", "") or el.get("aria-label", "")
+            found.append(ref(el.get("href"), tag, text, el))
+        elif tag == "img":
+            alt = el.get("alt", "")
+            found.append(ref(el.get("src"), "img", alt, el))
+            for attr, kind in (("srcset", "srcset"), ("data-srcset", "srcset")):
+                for u in srcset_urls(el.get(attr) or ""):
+                    found.append(ref(u, kind, alt, el))
+            found.append(ref(el.get("data-src"), "data-src", alt, el))
+        elif tag == "source":
+            alt = ""
+            pic = el.getparent()
+            if pic is not None and pic.tag == "picture":
+                # libxml2 does not know <source> is empty and nests the <img> inside it.
+                img = next(pic.iter("img"), None)
+                alt = img.get("alt", "") if img is not None else ""
+            if pic is not None:
+                for attr in ("srcset", "data-srcset"):
+                    for u in srcset_urls(el.get(attr) or ""):
+                        found.append(ref(u, "source", alt, el))
+        elif tag == "link":
+            rel = (el.get("rel") or "").lower().split()
+            if "stylesheet" in rel:
+                found.append(ref(el.get("href"), "stylesheet", "", el))
+            elif "canonical" in rel:
+                found.append(ref(el.get("href"), "canonical", "", el))
+        elif tag == "script":
+            found.append(ref(el.get("src"), "script", "", el))
+        elif tag == "iframe":
+            found.append(ref(el.get("src"), "iframe", el.get("title", ""), el))
+        elif tag == "meta":
+            if (el.get("property") or el.get("name") or "").lower() == "og:image":
+                found.append(ref(el.get("content"), "og:image", "", el))
+        for r in found:
+            if r is not None:
+                yield r

@@ -1,0 +1,47 @@
+"""Scrapy settings for storeaudit's crawler (``scrapy.cfg`` points here).
+
+These are the project defaults; ``crawler.runner.scrapy_settings`` layers a storeaudit config
+on top (limits, politeness, user agent) for each audit. Politeness is Scrapy's own machinery:
+robots.txt, per-host concurrency, AutoThrottle and retries, configured rather than rewritten.
+"""
+
+BOT_NAME = "storeaudit"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+ROBOTSTXT_OBEY = True
+USER_AGENT = "storeaudit/0.1 (+https://github.com/storeaudit/storeaudit; site audit)"
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+# The spider de-duplicates URLs itself before creating requests (cheaper than creating and
+# dropping them), and every request it makes must reach the server even when a redirect lands
+# on a URL seen before, so Scrapy's duplicate filter is not used.
+DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"
+# Redirects are followed by the spider so that the chain is recorded and loops are findings.
+REDIRECT_ENABLED = False
+METAREFRESH_ENABLED = False
+HTTPERROR_ALLOW_ALL = True
+COOKIES_ENABLED = True
+DOWNLOAD_TIMEOUT = 15
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 0
+RETRY_TIMES = 1
+RETRY_HTTP_CODES = [429, 502, 503, 504, 408]
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.RetryAfterMiddleware": 550,
+}
+ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}
+# Items are cheap to store; processing them one at a time keeps memory flat.
+CONCURRENT_ITEMS = 1
+# The depth middleware would drop requests; the spider tracks depth and decides what to parse.
+DEPTH_LIMIT = 0
+# The spider itself decides what is the same site (followed) and what is external (checked).
+DOWNLOADER_MIDDLEWARES["scrapy.downloadermiddlewares.offsite.OffsiteMiddleware"] = None
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+LOG_LEVEL = "WARNING"
+TELNETCONSOLE_ENABLED = False
+AUTOTHROTTLE_ENABLED = False
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+# Where the audit database lives when run as `scrapy crawl audit -a url=...`.
+STOREAUDIT_DB = "storeaudit.db"

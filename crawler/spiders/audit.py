@@ -1,0 +1,298 @@
+"""The audit spider: fetch every URL the store references once, follow same-site pages.
+
+It collects facts and never judges: every request ends as a :class:`FetchItem` (status, error,
+redirect chain) and every parsed page as a :class:`PageItem` (with its references). Checks
+decide later what is a defect. Redirects are followed here, not by Scrapy's middleware, so
+the chain is recorded and a loop ends as data instead of being dropped.
+
+Run it alone with ``scrapy crawl audit -a url=https://shop.example/ [-a config=FILE]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import date
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import scrapy
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
+from scrapy.http import Request, Response
+from scrapy.utils.gz import gunzip
+from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
+from twisted.internet import error as neterror
+from twisted.python.failure import Failure
+
+from config import Config, glob_match, load_config
+from crawler.extract import ParsedPage, Reference, parse_page
+from crawler.items import FetchItem, PageItem
+from crawler.urls import host_key, normalize
+
+__all__ = ["AuditSpider"]
+
+#: References that are pages of the store and are parsed and followed when same-site.
+FOLLOW_KINDS = frozenset({"a", "area", "iframe", "canonical"})
+#: Statuses with which a server refuses HEAD but may serve GET.
+HEAD_REFUSED = frozenset({403, 405, 501})
+
+
+class AuditSpider(scrapy.Spider):
+    name = "audit"
+
+    def __init__(self, url: str = "", config: Config | str | None = None, run_id: int | None = None,
+                 as_of: date | str | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        if not url:
+            raise ValueError("the audit spider needs a start URL: scrapy crawl audit -a url=https://…")
+        self.start_url = normalize(url)
+        self.config = config if isinstance(config, Config) else load_config(config)
+        self.run_id = run_id
+        self.as_of = date.fromisoformat(as_of) if isinstance(as_of, str) else (as_of or date.today())
+        self.site_hosts = {host_key(url)} | {h.lower() for h in self.config["crawl.same_site_hosts"]}
+        self.max_pages: int = self.config["crawl.max_pages"]
+        self.max_depth: int = self.config["crawl.max_depth"]
+        self.max_redirects: int = self.config["crawl.max_redirects"]
+        self.head_first: bool = self.config["crawl.head_first"]
+        self.check_external: bool = self.config["crawl.check_external"]
+        self.exclude: list[str] = self.config["crawl.exclude"]
+        self.seen: set[str] = set()
+        self.pages_parsed = 0
+        #: limit name -> how many URLs it held back (the report states which limits were hit)
+        self.limits_hit: dict[str, int] = {}
+
+    # -- starting points ---------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[Any]:
+        self.seen.add(self.start_url)
+        yield self._request(self.start_url, depth=0, follow=True)
+        if self.config["crawl.use_sitemaps"]:
+            robots = urljoin(self.start_url, "/robots.txt")
+            yield Request(robots, callback=self.parse_robots, errback=self.sitemap_missing,
+                          meta={"dont_obey_robotstxt": True, "handle_httpstatus_all": True},
+                          dont_filter=True, priority=-1)
+
+    def parse_robots(self, response: Response) -> Iterator[Any]:
+        sitemaps = list(sitemap_urls_from_robots(response.text, base_url=response.url)) if (
+            response.status == 200 and b"<" not in response.body[:200]) else []
+        if not sitemaps:
+            sitemaps = [urljoin(self.start_url, "/sitemap.xml")]
+        for url in sitemaps:
+            yield self._sitemap_request(url)
+
+    def sitemap_missing(self, failure: Failure) -> Iterator[Any]:
+        yield self._sitemap_request(urljoin(self.start_url, "/sitemap.xml"))
+
+    def _sitemap_request(self, url: str) -> Request:
+        return Request(url, callback=self.parse_sitemap, errback=self.sitemap_failed,
+                       meta={"handle_httpstatus_all": True, "dont_redirect": False}, dont_filter=True,
+                       priority=-1)
+
+    def sitemap_failed(self, failure: Failure) -> None:
+        self.logger.info("no sitemap at %s: %s", failure.request.url, failure.value)
+
+    def parse_sitemap(self, response: Response) -> Iterator[Any]:
+        if response.status != 200:
+            return
+        body = response.body
+        if body[:2] == b"\x1f\x8b":
+            try:
+                body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
+            except OSError:
+                return
+        try:
+            sitemap = Sitemap(body)
+        except Exception:  # lxml raises several kinds on garbage; a broken sitemap is no seed
+            self.logger.warning("unreadable sitemap %s", response.url)
+            return
+        for entry in sitemap:
+            loc = entry.get("loc", "")
+            if not loc:
+                continue
+            if sitemap.type == "sitemapindex":
+                if host_key(loc) in self.site_hosts:
+                    yield self._sitemap_request(loc)
+                continue
+            key = normalize(loc)
+            if host_key(key) in self.site_hosts and key not in self.seen:
+                self.seen.add(key)
+                yield self._request(key, depth=0, follow=True, via="sitemap")
+
+    # -- pages --------------------------------------------------------------------------
+
+    def parse_page(self, response: Response) -> Iterator[Any]:
+        info = response.meta["sa"]
+        if 300 <= response.status < 400 and b"Location" in response.headers:
+            yield from self._redirect(response, info)
+            return
+        fetch = self._fetch(response, info)
+        if not self._parseable(response):
+            yield fetch
+            return
+        final = normalize(response.url)
+        if info["chain"]:
+            # Reached through redirects: parse the target once, under its own URL.
+            yield fetch
+            if final in self.seen or host_key(final) not in self.site_hosts:
+                return
+            self.seen.add(final)
+            fetch = FetchItem(url=final, status=response.status, content_type=fetch.content_type,
+                              size=fetch.size, final_url=final, elapsed_ms=fetch.elapsed_ms,
+                              last_modified=fetch.last_modified)
+        if self.pages_parsed >= self.max_pages:
+            self._hit("max_pages")
+            yield fetch
+            return
+        self.pages_parsed += 1
+        page = parse_page(final, response.body, status=response.status, depth=info["depth"],
+                          encoding=getattr(response, "encoding", None),
+                          headers={"last-modified": fetch.last_modified})
+        yield PageItem(fetch=fetch, page=page)
+        yield from self._follow(page)
+
+    def _parseable(self, response: Response) -> bool:
+        ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+        return (200 <= response.status < 300 and "html" in ctype
+                and host_key(response.url) in self.site_hosts)
+
+    def _follow(self, page: ParsedPage) -> Iterator[Request | FetchItem]:
+        depth = page.depth + 1
+        for ref in page.refs:
+            if ref.url in self.seen:
+                continue
+            self.seen.add(ref.url)
+            yield self._schedule(ref, depth)
+
+    def _schedule(self, ref: Reference, depth: int) -> Request | FetchItem:
+        url = ref.url
+        same_site = host_key(url) in self.site_hosts
+        if any(glob_match(p, url) for p in self.exclude):
+            return FetchItem(url=url, skipped="excluded", same_site=same_site)
+        if not same_site and not self.check_external:
+            return FetchItem(url=url, skipped="external-not-checked", same_site=False)
+        follow = same_site and ref.kind in FOLLOW_KINDS
+        if follow and depth > self.max_depth:
+            self._hit("max_depth")
+            follow = False
+        if follow and self.pages_parsed >= self.max_pages:
+            self._hit("max_pages")
+            follow = False
+        return self._request(url, depth=depth, follow=follow)
+
+    def _hit(self, limit: str) -> None:
+        self.limits_hit[limit] = self.limits_hit.get(limit, 0) + 1
+
+    # -- checks of URLs that are not followed --------------------------------------------
+
+    def parse_check(self, response: Response) -> Iterator[Any]:
+        info = response.meta["sa"]
+        if 300 <= response.status < 400 and b"Location" in response.headers:
+            yield from self._redirect(response, info)
+            return
+        if response.request.method == "HEAD" and response.status in HEAD_REFUSED:
+            yield self._get_instead(response.request)
+            return
+        yield self._fetch(response, info)
+
+    def _get_instead(self, request: Request) -> Request:
+        info = dict(request.meta["sa"], method="GET")
+        return request.replace(method="GET", meta={**request.meta, "sa": info}, dont_filter=True)
+
+    def on_error(self, failure: Failure) -> Iterator[Any]:
+        request: Request = failure.request  # type: ignore[attr-defined]
+        info = request.meta["sa"]
+        if failure.check(IgnoreRequest):
+            reason = str(failure.value)
+            skipped = "robots" if "robots" in reason.lower() else "ignored"
+            yield FetchItem(url=info["url"], skipped=skipped, same_site=host_key(info["url"]) in self.site_hosts,
+                            chain=info["chain"], method=request.method)
+            return
+        kind = _error_kind(failure)
+        if request.method == "HEAD" and kind in ("connection", "error"):
+            yield self._get_instead(request)
+            return
+        yield FetchItem(url=info["url"], method=request.method, error=f"{kind}: {_short(failure.value)}",
+                        chain=info["chain"], final_url=request.url,
+                        same_site=host_key(info["url"]) in self.site_hosts)
+
+    # -- shared --------------------------------------------------------------------------
+
+    def _request(self, url: str, *, depth: int, follow: bool, via: str = "") -> Request:
+        method = "GET" if follow or not self.head_first else "HEAD"
+        info = {"url": url, "depth": depth, "chain": [], "method": method, "via": via}
+        return Request(url, method=method, callback=self.parse_page if follow else self.parse_check,
+                       errback=self.on_error, dont_filter=True,
+                       meta={"sa": info, "dont_redirect": True, "handle_httpstatus_all": True})
+
+    def _redirect(self, response: Response, info: dict[str, Any]) -> Iterator[Any]:
+        location = response.headers[b"Location"].decode("latin-1").strip()
+        target = urljoin(response.url, location)
+        chain = [*info["chain"], [response.status, target]]
+        base = dict(url=info["url"], method=response.request.method, status=response.status,
+                    chain=chain, final_url=target, same_site=host_key(info["url"]) in self.site_hosts)
+        visited = {normalize(info["url"])} | {normalize(u) for _, u in info["chain"]}
+        if urlsplit(target).scheme not in ("http", "https"):
+            yield FetchItem(**base, error=f"bad-redirect: redirects to a non-web address {target[:100]}")
+        elif normalize(target) in visited:
+            yield FetchItem(**base, error=f"redirect-loop: back to {target} after {len(chain)} hops")
+        elif len(chain) > self.max_redirects:
+            yield FetchItem(**base, error=f"too-many-redirects: more than {self.max_redirects} hops")
+        else:
+            method = "GET" if response.status == 303 else response.request.method
+            meta = {**response.meta, "sa": {**info, "chain": chain}}
+            yield response.request.replace(url=target, method=method, meta=meta, body=b"")
+
+    def _fetch(self, response: Response, info: dict[str, Any]) -> FetchItem:
+        headers = response.headers
+        length = headers.get(b"Content-Length")
+        if response.request.method == "HEAD":
+            size = int(length) if length and length.isdigit() else None
+        else:
+            size = len(response.body)
+        latency = response.meta.get("download_latency")
+        return FetchItem(
+            url=info["url"],
+            method=response.request.method,
+            status=response.status,
+            content_type=headers.get(b"Content-Type", b"").decode("latin-1")[:200],
+            size=size,
+            final_url=normalize(response.url),
+            chain=info["chain"],
+            elapsed_ms=int(latency * 1000) if latency is not None else None,
+            same_site=host_key(info["url"]) in self.site_hosts,
+            last_modified=headers.get(b"Last-Modified", b"").decode("latin-1")[:100],
+        )
+
+
+def _error_kind(failure: Failure) -> str:
+    """timeout, dns, tls, connection, too-large or error: the class routing and reports use."""
+    if failure.check(DownloadTimeoutError, neterror.TimeoutError, neterror.TCPTimedOutError):
+        return "timeout"
+    if failure.check(CannotResolveHostError, neterror.DNSLookupError):
+        return "dns"
+    if failure.check(DownloadCancelledError):
+        return "too-large"
+    text = repr(failure.value)
+    if "SSL" in text or "TLS" in text or "certificate" in text.lower():
+        return "tls"
+    if "maxsize" in text or "warnsize" in text:
+        return "too-large"
+    if failure.check(DownloadConnectionRefusedError, DownloadFailedError, ResponseDataLossError,
+                     neterror.ConnectError, neterror.ConnectionLost, neterror.ConnectionRefusedError):
+        return "connection"
+    name = type(failure.value).__name__
+    if name in ("ResponseNeverReceived", "ResponseFailed", "PotentialDataLoss"):
+        return "connection"
+    return "error"
+
+
+def _short(value: object) -> str:
+    text = str(value) or type(value).__name__
+    return " ".join(text.split())[:300]

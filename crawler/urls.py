@@ -1,0 +1,65 @@
+"""URL handling shared by the spider and the checks: what to fetch, and under which key."""
+
+from __future__ import annotations
+
+from urllib.parse import urljoin, urlsplit
+
+from w3lib.url import canonicalize_url, safe_url_string
+
+__all__ = ["host_key", "normalize", "resolve", "status_class"]
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def resolve(base: str, href: str) -> tuple[str, str] | None:
+    """Absolute, canonical URL (no fragment) and the fragment of ``href``; None if not http(s).
+
+    mailto:, tel:, javascript:, data: and other schemes are not web pages and are skipped.
+    The canonical form (sorted query, normalised escapes) is the key a URL is fetched and
+    stored under, so two spellings of one URL are checked once.
+    """
+    href = href.strip()
+    if not href:
+        return None
+    try:
+        absolute = urljoin(base, href)
+        parts = urlsplit(absolute)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return normalize(absolute), parts.fragment
+
+
+def normalize(url: str) -> str:
+    """Canonical key of a URL, fragment dropped."""
+    return canonicalize_url(safe_url_string(url), keep_fragments=False)
+
+
+def host_key(url: str) -> str:
+    """host:port with default ports dropped, lower-case: what 'the same site' compares."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is None or port == _DEFAULT_PORTS.get(parts.scheme):
+        return host
+    return f"{host}:{port}"
+
+
+def status_class(status: int | None, error: str | None) -> str:
+    """'4xx', '5xx', 'timeout', 'dns', 'tls', 'connection', 'error' or '' for a success."""
+    if error:
+        kind = error.split(":", 1)[0]
+        return kind if kind in ("timeout", "dns", "tls", "connection") else "error"
+    if status is None:
+        return ""
+    if 200 <= status < 300:
+        return "2xx"
+    if 300 <= status < 400:
+        return "3xx"
+    if 400 <= status < 500:
+        return "4xx"
+    return "5xx"

@@ -1,0 +1,166 @@
+"""One audit from start to end: crawl, check, route, record how it ended.
+
+The CLI calls :func:`run_audit`; the crawl itself runs in-process under Scrapy, and when the
+spider closes the pipeline calls :func:`finish_run`, which runs the site checks, gives every
+finding its team, severity, template flag and fingerprint, and records the run's status.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import sqlite_utils
+
+from checks.context import RunContext, describe_failure
+from checks.registry import REGISTRY
+from checks.runner import finding_row, run_site_checks
+from config import Config
+from crawler.urls import host_key, normalize
+from storeaudit.fingerprint import fingerprint
+from storeaudit.routing import route
+from storeaudit.store import BatchWriter, create_run, finish_run_row, open_db
+
+__all__ = ["AuditError", "finish_run", "new_run", "run_audit", "validate_start_url"]
+
+TEMPLATE_REGIONS = ("header", "nav", "footer")
+
+
+class AuditError(Exception):
+    """The audit itself could not run (exit code 2); the message is one line for the user."""
+
+
+def validate_start_url(url: str) -> str:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https"):
+        raise AuditError(f"start URL must be an http:// or https:// address, got {url!r}")
+    if not parts.hostname:
+        raise AuditError(f"start URL has no host name: {url!r}")
+    return url.strip()
+
+
+def is_local(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def new_run(db: sqlite_utils.Database, start_url: str, config: Config, *, as_of: date) -> int:
+    settings = {k: v for k, v in config.values.items()}
+    settings["config_file"] = config.source
+    return create_run(db, start_url=start_url, site=host_key(start_url), as_of=as_of.isoformat(),
+                      settings=settings)
+
+
+def run_audit(url: str, *, config: Config, db_path: str | Path, as_of: date | None = None) -> int:
+    """Crawl and check ``url``; returns the run id. Raises :class:`AuditError` if it cannot run."""
+    from scrapy.crawler import AsyncCrawlerProcess
+
+    from crawler.runner import scrapy_settings
+    from crawler.spiders.audit import AuditSpider
+
+    url = validate_start_url(url)
+    as_of = as_of or date.today()
+    db = open_db(db_path)
+    run_id = new_run(db, normalize(url), config, as_of=as_of)
+    process = AsyncCrawlerProcess(scrapy_settings(config, db_path=db_path, local=is_local(url)))
+    process.crawl(AuditSpider, url=url, config=config, run_id=run_id, as_of=as_of)
+    process.start()
+    run = db["runs"].get(run_id)
+    if run["status"] == "failed":
+        raise AuditError(run["message"])
+    if run["status"] == "running":  # the crawl died before the pipeline could finish the run
+        finish_run_row(db, run_id, status="interrupted", message="the crawl stopped unexpectedly")
+    return run_id
+
+
+def finish_run(db: sqlite_utils.Database, run_id: int, config: Config, *, reason: str, start_url: str,
+               site_hosts: set[str], limits_hit: dict[str, int], as_of: date) -> None:
+    """Run the site checks, assign teams and record the run's status (called once, at the end)."""
+    failure = _start_failure(db, run_id, start_url)
+    if failure:
+        finish_run_row(db, run_id, status="failed", message=failure, limits_hit=limits_hit)
+        return
+    ctx = RunContext(db=db, run_id=run_id, config=config, site_hosts=set(site_hosts), as_of=as_of)
+    writer = BatchWriter(db, batch_size=5000, max_age=1e9)
+    writer.extend("findings", (finding_row(run_id, f) for f in run_site_checks(ctx)))
+    writer.flush()
+    assign_findings(db, run_id, config, site_hosts=frozenset(site_hosts))
+    status = "complete" if reason == "finished" else "interrupted"
+    message = "" if status == "complete" else f"the crawl was stopped early ({reason})"
+    finish_run_row(db, run_id, status=status, message=message, limits_hit=limits_hit)
+
+
+def _start_failure(db: sqlite_utils.Database, run_id: int, start_url: str) -> str:
+    """Why the start URL could not be audited, or '' when it could."""
+    row = db.execute("select status, error, skipped from fetches where run_id = ? and url = ?",
+                     [run_id, start_url]).fetchone()
+    if row is None:
+        return f"start URL could not be fetched: {start_url}"
+    status, error, skipped = row
+    if skipped == "robots":
+        return f"robots.txt disallows the start URL {start_url} (set crawl.respect_robots = false to audit it anyway)"
+    if error or status is None or status >= 400:
+        return f"start URL unreachable: {start_url} ({describe_failure(status, error)})"
+    pages = db.execute("select count(*) from pages where run_id = ?", [run_id]).fetchone()[0]
+    if pages == 0:
+        return f"start URL is not an HTML page of the store: {start_url}"
+    return ""
+
+
+def assign_findings(db: sqlite_utils.Database, run_id: int, config: Config, *,
+                    site_hosts: frozenset[str]) -> None:
+    """Give every finding of the run its template flag, team, severity and fingerprint.
+
+    A group (same check, same target or quoted text) is a template defect when it sits in
+    header/nav/footer, or shows on at least ``report.template_share`` of the crawled pages
+    (and ``report.template_min_pages``): reports show it once, with its page count, for IT.
+    """
+    total = db.execute("select count(*) from pages where run_id = ?", [run_id]).fetchone()[0]
+    share = config["report.template_share"]
+    min_pages = config["report.template_min_pages"]
+    templates = set()
+    for code, grp, pages, in_template_region in db.execute(
+        f"""select code, grp, count(distinct page),
+                   max(region in ({','.join('?' * len(TEMPLATE_REGIONS))}))
+            from findings where run_id = ? group by code, grp""",
+        [*TEMPLATE_REGIONS, run_id],
+    ):
+        if in_template_region or (pages >= min_pages and pages >= share * total):
+            templates.add((code, grp))
+
+    updates = []
+    for row in db.query("select id, code, page, grp, region, status_class, own_host from findings "
+                        "where run_id = :run", {"run": run_id}):
+        check = REGISTRY[row["code"]]
+        settings = config.check_settings(check.code)
+        template = (row["code"], row["grp"]) in templates
+        team = route(code=check.code, page=row["page"], status_class=row["status_class"],
+                     own_host=bool(row["own_host"]), template=template,
+                     default_team=settings.get("team", check.team), rules=config.routing)
+        severity = settings.get("severity", check.severity)
+        updates.append((team, severity, int(template),
+                        fingerprint(check.code, row["page"], row["grp"], site_hosts), row["id"]))
+    _update_many(db, updates)
+
+
+def _update_many(db: sqlite_utils.Database, rows: Iterable[tuple[object, ...]]) -> None:
+    with db.conn:
+        db.conn.executemany(
+            "update findings set team = ?, severity = ?, template = ?, fingerprint = ? where id = ?",
+            list(rows),
+        )
+
+
+def run_summary(db: sqlite_utils.Database, run_id: int) -> dict[str, object]:
+    run = dict(db["runs"].get(run_id))
+    run["limits_hit"] = json.loads(run.get("limits_hit") or "{}")
+    return run
