@@ -27,6 +27,8 @@ DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 0
 RETRY_TIMES = 1
 RETRY_HTTP_CODES = [429, 502, 503, 504, 408]
+# A URL that still fails after retries is a finding, not a log error.
+RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.RetryAfterMiddleware": 550,

@@ -80,7 +80,7 @@ class AuditSpider(scrapy.Spider):
                           dont_filter=True, priority=-1)
 
     def parse_robots(self, response: Response) -> Iterator[Any]:
-        sitemaps = list(sitemap_urls_from_robots(response.text, base_url=response.url)) if (
+        sitemaps = list(sitemap_urls_from_robots(response.body, base_url=response.url)) if (
             response.status == 200 and b"<" not in response.body[:200]) else []
         if not sitemaps:
             sitemaps = [urljoin(self.start_url, "/sitemap.xml")]
@@ -202,8 +202,8 @@ class AuditSpider(scrapy.Spider):
         yield self._fetch(response, info)
 
     def _get_instead(self, request: Request) -> Request:
-        info = dict(request.meta["sa"], method="GET")
-        return request.replace(method="GET", meta={**request.meta, "sa": info}, dont_filter=True)
+        info = request.meta["sa"]
+        return self._request(request.url, depth=info["depth"], follow=False, info=info, method="GET")
 
     def on_error(self, failure: Failure) -> Iterator[Any]:
         request: Request = failure.request  # type: ignore[attr-defined]
@@ -224,9 +224,10 @@ class AuditSpider(scrapy.Spider):
 
     # -- shared --------------------------------------------------------------------------
 
-    def _request(self, url: str, *, depth: int, follow: bool, via: str = "") -> Request:
-        method = "GET" if follow or not self.head_first else "HEAD"
-        info = {"url": url, "depth": depth, "chain": [], "method": method, "via": via}
+    def _request(self, url: str, *, depth: int, follow: bool, via: str = "",
+                 info: dict[str, Any] | None = None, method: str | None = None) -> Request:
+        method = method or ("GET" if follow or not self.head_first else "HEAD")
+        info = info or {"url": url, "depth": depth, "chain": [], "via": via}
         return Request(url, method=method, callback=self.parse_page if follow else self.parse_check,
                        errback=self.on_error, dont_filter=True,
                        meta={"sa": info, "dont_redirect": True, "handle_httpstatus_all": True})
@@ -246,8 +247,8 @@ class AuditSpider(scrapy.Spider):
             yield FetchItem(**base, error=f"too-many-redirects: more than {self.max_redirects} hops")
         else:
             method = "GET" if response.status == 303 else response.request.method
-            meta = {**response.meta, "sa": {**info, "chain": chain}}
-            yield response.request.replace(url=target, method=method, meta=meta, body=b"")
+            yield self._request(target, depth=info["depth"], follow=response.request.callback == self.parse_page,
+                                info={**info, "chain": chain}, method=method)
 
     def _fetch(self, response: Response, info: dict[str, Any]) -> FetchItem:
         headers = response.headers

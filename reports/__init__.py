@@ -1,0 +1,42 @@
+"""Reports: one formatter per output format, each rendering from the database alone."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlite_utils
+
+from reports import html_report, json_report
+from reports.model import ReportData, ReportError, load_report
+
+__all__ = ["FORMATS", "ReportError", "load_report", "render", "write_report"]
+
+#: format name -> function rendering a report's data as text
+FORMATS: dict[str, Callable[[ReportData], str]] = {
+    "html": html_report.render,
+    "json": json_report.render,
+}
+
+
+def render(db: sqlite_utils.Database, fmt: str, *, run_id: int | None = None, team: str | None = None) -> str:
+    if fmt not in FORMATS:
+        raise ReportError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    return FORMATS[fmt](load_report(db, run_id, team=team))
+
+
+def write_report(db: sqlite_utils.Database, fmt: str, output: str | Path, *, run_id: int | None = None,
+                 team: str | None = None) -> None:
+    """Write a report to ``output`` (a path, or ``-`` for stdout)."""
+    text = render(db, fmt, run_id=run_id, team=team)
+    if str(output) == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    path = Path(output)
+    if path.parent and not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
