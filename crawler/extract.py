@@ -95,12 +95,35 @@ def region_of(el: etree._Element) -> str:
 
 
 def srcset_urls(value: str) -> list[str]:
-    """The URLs of a srcset attribute's candidates (``a.jpg 1x, b.jpg 2x``)."""
+    """The URLs of a srcset attribute's candidates, per the HTML spec's parsing rules.
+
+    A URL may itself contain commas (``/img/a,b.jpg 1x``); a candidate ends at a comma after
+    the URL's descriptors, or at commas that end the URL.
+    """
     urls = []
-    for candidate in re.split(r",\s+|,(?=\S+\s+\d)", value.strip()):
-        parts = candidate.strip().split()
-        if parts and not parts[0].startswith("data:"):
-            urls.append(parts[0].rstrip(","))
+    i, n = 0, len(value)
+    while i < n:
+        while i < n and (value[i].isspace() or value[i] == ","):
+            i += 1
+        start = i
+        while i < n and not value[i].isspace():
+            i += 1
+        url = value[start:i]
+        if url.endswith(","):
+            url = url.rstrip(",")
+        else:
+            depth = 0
+            while i < n:  # skip descriptors up to the next top-level comma
+                ch = value[i]
+                if ch == "(":
+                    depth += 1
+                elif ch == ")":
+                    depth = max(0, depth - 1)
+                elif ch == "," and depth == 0:
+                    break
+                i += 1
+        if url and not url.startswith("data:"):
+            urls.append(url)
     return urls
 
 

@@ -60,8 +60,13 @@ def new_run(db: sqlite_utils.Database, start_url: str, config: Config, *, as_of:
                       settings=settings)
 
 
-def run_audit(url: str, *, config: Config, db_path: str | Path, as_of: date | None = None) -> int:
-    """Crawl and check ``url``; returns the run id. Raises :class:`AuditError` if it cannot run."""
+def run_audit(url: str, *, config: Config, db_path: str | Path, as_of: date | None = None,
+              log_file: str | Path | None = None) -> int:
+    """Crawl and check ``url``; returns the run id. Raises :class:`AuditError` if it cannot run.
+
+    Scrapy's own log (with tracebacks of network errors that are findings, not failures) goes
+    to ``log_file`` when given and nowhere otherwise; the CLI prints its own one-line messages.
+    """
     from scrapy.crawler import AsyncCrawlerProcess
 
     from crawler.runner import scrapy_settings
@@ -71,7 +76,13 @@ def run_audit(url: str, *, config: Config, db_path: str | Path, as_of: date | No
     as_of = as_of or date.today()
     db = open_db(db_path)
     run_id = new_run(db, normalize(url), config, as_of=as_of)
-    process = AsyncCrawlerProcess(scrapy_settings(config, db_path=db_path, local=is_local(url)))
+    settings = scrapy_settings(config, db_path=db_path, local=is_local(url))
+    if log_file:
+        settings.set("LOG_FILE", str(log_file), priority="cmdline")
+        settings.set("LOG_LEVEL", "INFO", priority="cmdline")
+    else:
+        settings.set("LOG_ENABLED", False, priority="cmdline")
+    process = AsyncCrawlerProcess(settings)
     process.crawl(AuditSpider, url=url, config=config, run_id=run_id, as_of=as_of)
     process.start()
     run = db["runs"].get(run_id)

@@ -157,13 +157,19 @@ def report(db_path: str, run_id: int | None, team: str | None, fmt: str, output:
 
 
 @cli.command("checks")
-def list_checks() -> None:
+@click.option("--markdown", is_flag=True, help="Print the full documentation as Markdown (docs/checks.md).")
+def list_checks(markdown: bool) -> None:
     """List every check: code, severity, default team, category and title.
 
     \b
     Example:
         storeaudit checks
     """
+    if markdown:
+        from checks.docs import checks_markdown
+
+        click.echo(checks_markdown(), nl=False)
+        return
     for check in REGISTRY.values():
         click.echo(f"{check.code:<8} {check.severity:<8} {check.team:<8} {check.category:<18} {check.title}")
 

@@ -10,6 +10,7 @@ Run it alone with ``scrapy crawl audit -a url=https://shop.example/ [-a config=F
 
 from __future__ import annotations
 
+import mimetypes
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from typing import Any
@@ -177,7 +178,7 @@ class AuditSpider(scrapy.Spider):
             return FetchItem(url=url, skipped="excluded", same_site=same_site)
         if not same_site and not self.check_external:
             return FetchItem(url=url, skipped="external-not-checked", same_site=False)
-        follow = same_site and ref.kind in FOLLOW_KINDS
+        follow = same_site and ref.kind in FOLLOW_KINDS and not _names_a_file(url)
         if follow and depth > self.max_depth:
             self._hit("max_depth")
             follow = False
@@ -270,6 +271,24 @@ class AuditSpider(scrapy.Spider):
             same_site=host_key(info["url"]) in self.site_hosts,
             last_modified=headers.get(b"Last-Modified", b"").decode("latin-1")[:100],
         )
+
+
+def _names_a_file(url: str) -> bool:
+    """True when the URL's extension names a non-HTML file (PDF, image, archive): checked, not parsed."""
+    path = urlsplit(url).path
+    if "." not in path.rsplit("/", 1)[-1]:
+        return False
+    guessed, _ = mimetypes.guess_type(path)
+    if guessed is None:
+        return False
+    major, _, minor = guessed.partition("/")
+    return major in ("image", "audio", "video", "font") or guessed in _FILE_TYPES or minor.startswith(
+        ("vnd.", "x-font", "zip", "x-7z", "x-rar", "x-tar", "gzip"))
+
+
+_FILE_TYPES = frozenset({"application/pdf", "application/zip", "application/msword", "application/json",
+                         "application/epub+zip", "application/octet-stream", "text/csv", "text/css",
+                         "text/javascript", "application/javascript", "text/plain"})
 
 
 def _error_kind(failure: Failure) -> str:

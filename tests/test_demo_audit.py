@@ -1,0 +1,112 @@
+"""An audit of the demo store finds every planted defect, right team and category, and
+reports none of the planted non-defects. Ground truth: storeaudit/demo/ground_truth.json."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from storeaudit.demo import GROUND_TRUTH_PATH
+import json
+
+GROUND_TRUTH = json.loads(GROUND_TRUTH_PATH.read_text())
+FINDING_KEYS = {"code", "category", "team", "severity", "page", "target", "message", "evidence", "group",
+                "template", "fingerprint"}
+
+
+def path_of(url: str, store_origin: str, external_origin: str) -> str:
+    if url.startswith(external_origin):
+        return "__EXTERNAL__" + url[len(external_origin):]
+    parts = urlsplit(url)
+    out = parts.path + (f"?{parts.query}" if parts.query else "") + (f"#{parts.fragment}" if parts.fragment else "")
+    return out
+
+
+@pytest.fixture(scope="module")
+def findings(demo_audit, demo_store):
+    out = []
+    for f in demo_audit["findings"]:
+        out.append({**f, "page_path": path_of(f["page"], demo_store.origin, demo_store.external_origin),
+                    "target_path": path_of(f["target"], demo_store.origin, demo_store.external_origin)
+                    if f["target"] else ""})
+    return out
+
+
+@pytest.mark.parametrize("defect", GROUND_TRUTH["defects"], ids=lambda d: d["id"])
+def test_every_planted_defect_is_found_for_the_right_team(defect, findings):
+    matches = [f for f in findings if f["code"] == defect["code"] and f["target_path"] == defect["target"]]
+    if defect["page"] is not None:
+        matches = [f for f in matches if f["page_path"] == defect["page"]]
+    assert matches, f"{defect['id']} not reported"
+    for f in matches:
+        assert f["category"] == defect["category"]
+        assert f["team"] == defect["team"]
+        assert f["template"] == defect["template"]
+
+
+def test_a_template_defect_is_one_group_with_every_page(findings, ground_truth):
+    footer = [f for f in findings if f["target_path"] == "/stores/locator"]
+    assert len({f["group"] for f in footer}) == 1
+    assert {f["page_path"] for f in footer} >= set(ground_truth["pages"])
+
+
+@pytest.mark.parametrize("case", GROUND_TRUTH["non_defects"], ids=lambda d: d["id"])
+def test_no_planted_non_defect_is_reported(case, findings):
+    reported = [f for f in findings if f["target_path"] == case["target"] or f["target"] == case["target"]]
+    assert not reported, reported
+
+
+def test_nothing_but_planted_defects_is_reported(findings, ground_truth):
+    planted = {(d["code"], d["target"]) for d in ground_truth["defects"]}
+    extra = [f for f in findings if (f["code"], f["target_path"]) not in planted]
+    assert not extra, extra
+
+
+def test_robots_disallowed_url_is_never_requested(demo_audit, demo_store):
+    assert demo_store.count("/private/report") == 0
+
+
+def test_the_crawler_never_posts(demo_audit, demo_store):
+    assert not [r for r in demo_store.requests if r[0] not in ("GET", "HEAD")]
+
+
+def test_each_url_is_fetched_once_per_run(demo_audit, demo_store):
+    # The size guide is linked from every product page; HEAD is refused, GET works: 2 requests.
+    assert demo_store.count("/downloads/size-guide.pdf", "HEAD") == 1
+    assert demo_store.count("/downloads/size-guide.pdf", "GET") == 1
+    assert demo_store.count("/product/copper-kettle", "GET") == 1
+
+
+def test_sitemap_only_pages_are_crawled(findings):
+    assert any(f["page_path"] == "/product/hidden-gem" for f in findings)
+
+
+def test_json_output_keeps_the_contract(demo_audit):
+    run = demo_audit["run"]
+    assert set(run) == {"id", "start_url", "status", "started_at", "finished_at", "pages", "fetches"}
+    assert run["status"] == "complete"
+    assert run["pages"] == len(GROUND_TRUTH["pages"])
+    for f in demo_audit["findings"]:
+        assert set(f) == FINDING_KEYS
+        assert f["severity"] in ("error", "warning", "notice")
+        assert f["team"] in ("content", "it")
+
+
+def test_every_finding_says_where_and_what(demo_audit):
+    for f in demo_audit["findings"]:
+        assert f["page"].startswith("http")
+        assert f["message"]
+        assert f["evidence"].get("region") in ("main", "header", "nav", "footer", "aside", "head")
+        assert f["evidence"].get("element")
+    kettle = next(f for f in demo_audit["findings"] if f["target"].endswith("/product/discontinued-teapot"))
+    assert kettle["evidence"] == {"element": "a", "region": "main", "status": 404, "text": "Matching teapot"}
+
+
+def test_redirect_findings_show_the_chain(demo_audit):
+    chain = next(f for f in demo_audit["findings"] if f["target"].endswith("/hop/1"))
+    assert len(chain["evidence"]["redirects"]) == 6
+
+
+def test_fail_on_error_exits_1_when_errors_were_found(demo_audit):
+    assert demo_audit["_exit_code"] == 1

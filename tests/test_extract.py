@@ -1,0 +1,84 @@
+"""The page reader finds every referenced URL, says where it sits, and skips non-web links."""
+
+from __future__ import annotations
+
+from crawler.extract import parse_page, srcset_urls
+
+PAGE = b"""<!doctype html><html lang="en-GB"><head><title> Copper  kettle </title>
+<link rel="stylesheet" href="/a.css"><link rel="canonical" href="https://shop.test/p">
+<meta property="og:image" content="/og.jpg"><script src="/app.js"></script></head>
+<body><header><img src="/logo.png" alt="Logo"><nav><a href="/kitchen">Kitchen</a></nav></header>
+<main><h1 id="top-title">Kettle</h1>
+<a href="/x?b=2&amp;a=1#specs">Specs</a> <a href="mailto:a@b.test">Mail</a> <a href="tel:+1">Call</a>
+<a href="javascript:void(0)">JS</a> <a href="data:text/plain,hi">data</a>
+<img src="/k.jpg" srcset="/k-400.jpg 400w, /k-800.jpg 800w" alt="Kettle">
+<picture><source srcset="/k.webp 1x, /k@2x.webp 2x"><img src="/k2.jpg" alt="Side"></picture>
+<img data-src="/lazy.jpg" alt="">
+<article><footer><a href="/share">Share</a></footer></article>
+<iframe src="https://video.test/embed/1" title="Video"></iframe>
+<a href="/"><img src="/home.png" alt="Home"></a>
+</main><footer><a href="/stores">Find a store</a></footer>
+<div class="site-footer"><a href="/legal">Legal</a></div></body></html>"""
+
+
+def refs():
+    page = parse_page("https://shop.test/product/kettle", PAGE)
+    return page, {(r.url, r.kind): r for r in page.refs}
+
+
+def test_title_lang_and_ids():
+    page, _ = refs()
+    assert page.title == "Copper kettle"
+    assert page.lang == "en-gb"
+    assert "top-title" in page.ids
+
+
+def test_every_kind_of_reference_is_collected():
+    _, found = refs()
+    kinds = {k for _, k in found}
+    assert kinds == {"a", "img", "srcset", "source", "data-src", "stylesheet", "script", "iframe",
+                     "canonical", "og:image"}
+    assert ("https://shop.test/k-800.jpg", "srcset") in found
+    assert ("https://shop.test/k@2x.webp", "source") in found
+    assert ("https://shop.test/og.jpg", "og:image") in found
+
+
+def test_non_web_links_are_skipped():
+    _, found = refs()
+    assert not [u for u, _ in found if not u.startswith(("http://", "https://"))]
+
+
+def test_query_is_canonical_and_fragment_kept_apart():
+    _, found = refs()
+    ref = found[("https://shop.test/x?a=1&b=2", "a")]
+    assert ref.fragment == "specs"
+    assert ref.text == "Specs"
+
+
+def test_regions():
+    _, found = refs()
+    assert found[("https://shop.test/kitchen", "a")].region == "nav"
+    assert found[("https://shop.test/logo.png", "img")].region == "header"
+    assert found[("https://shop.test/stores", "a")].region == "footer"
+    assert found[("https://shop.test/legal", "a")].region == "footer"  # class hint
+    assert found[("https://shop.test/share", "a")].region == "main"  # an article's own footer
+    assert found[("https://shop.test/k.jpg", "img")].region == "main"
+    assert found[("https://shop.test/a.css", "stylesheet")].region == "head"
+
+
+def test_image_links_take_their_alt_as_text():
+    _, found = refs()
+    assert found[("https://shop.test/", "a")].text == "Home"
+
+
+def test_malformed_and_empty_pages_never_raise():
+    assert parse_page("https://shop.test/", b"").refs == []
+    assert parse_page("https://shop.test/", b"\x00\xff\xfe<<<a href=").refs == []
+    deep = b"<div>" * 200 + b"<a href='/deep'>x</a>"  # unclosed and deep
+    assert [r.url for r in parse_page("https://shop.test/", deep).refs] == ["https://shop.test/deep"]
+
+
+def test_srcset_parsing():
+    assert srcset_urls("a.jpg 1x, b.jpg 2x") == ["a.jpg", "b.jpg"]
+    assert srcset_urls("/img/a,b.jpg 400w, /c.jpg 800w") == ["/img/a,b.jpg", "/c.jpg"]
+    assert srcset_urls("data:image/png;base64,xx 1x") == []
