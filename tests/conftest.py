@@ -30,8 +30,10 @@ class CliResult:
 
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 180, env: dict[str, str] | None = None) -> CliResult:
     """Run `storeaudit ARGS` in a fresh process, as a user or a CI job would."""
+    # PYTHONPATH pins the code under test: this checkout, whatever is pip-installed.
+    environ = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     proc = subprocess.run([sys.executable, "-m", "storeaudit.cli", *args], cwd=cwd or ROOT, capture_output=True,
-                          text=True, timeout=timeout, env={**os.environ, **(env or {})})
+                          text=True, timeout=timeout, env=environ)
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
 
