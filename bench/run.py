@@ -1,0 +1,193 @@
+"""Benchmark: the full storeaudit audit against bare Scrapy and LinkChecker on one generated store.
+
+    python -m bench --pages 10000 --runs 3            # table on stdout, JSON in bench/out/
+    python -m bench --pages 300 --runs 1 --quick      # the smoke run the tests use
+
+For each tool and run: wall time, pages/s, CPU seconds per 1,000 pages and peak RSS, read
+from the child's own rusage (``os.wait4``), so nothing else on the machine is counted.
+Medians over the runs are reported, with the ratios full/bare and full/LinkChecker. The
+server is nginx (Debian's package) with one worker; its own ceiling is measured with wrk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from bench.generate import generate
+from bench.nginx import Nginx
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+CONCURRENCY = 16
+
+
+@dataclass
+class Measure:
+    tool: str
+    run: int
+    wall_s: float
+    cpu_s: float
+    peak_rss_mb: float
+    pages: int
+    exit_code: int
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def pages_per_s(self) -> float:
+        return self.pages / self.wall_s if self.wall_s else 0.0
+
+    @property
+    def cpu_per_1000(self) -> float:
+        return self.cpu_s / self.pages * 1000 if self.pages else 0.0
+
+
+def run_measured(cmd: list[str], *, log: Path, env: dict[str, str] | None = None) -> tuple[float, float, float, int, str]:
+    """Run ``cmd``; returns wall seconds, CPU seconds, peak RSS (MB), exit code and stdout."""
+    out = log.with_suffix(".out")
+    with open(out, "wb") as stdout, open(log, "wb") as stderr:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=stdout, stderr=stderr, cwd=ROOT, env={**os.environ, **(env or {})})
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode, out.read_text(errors="replace")
+
+
+def bench_bare(url: str, work: Path, run: int) -> Measure:
+    wall, cpu, rss, code, out = run_measured(
+        [sys.executable, "-m", "bench.bare_spider", url, "--concurrency", str(CONCURRENCY)], log=work / f"bare-{run}.log")
+    pages = json.loads(out.strip().splitlines()[-1])["pages"] if out.strip() else 0
+    return Measure("bare-scrapy", run, wall, cpu, rss, pages, code)
+
+
+def bench_full(url: str, work: Path, run: int, pages_hint: int) -> Measure:
+    cfg = work / "storeaudit.toml"
+    cfg.write_text(f"[crawl]\nconcurrency = {CONCURRENCY}\nper_host_concurrency = {CONCURRENCY}\n"
+                   f"max_pages = {pages_hint * 2 + 100}\ntimeout = 30.0\n")
+    db = work / f"full-{run}.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    report = work / f"full-{run}.html"
+    wall, cpu, rss, code, _ = run_measured(
+        [sys.executable, "-m", "storeaudit.cli", "audit", url, "--config", str(cfg), "--db", str(db),
+         "--format", "html", "--output", str(report), "--fail-on", "notice", "--quiet"],
+        log=work / f"full-{run}.log", env={"PYTHONPATH": str(ROOT)})
+    with sqlite3.connect(db) as conn:
+        status, pages, fetches, findings = conn.execute(
+            "select status, pages, fetches, findings from runs order by id desc limit 1").fetchone()
+    size = sum(Path(str(db) + s).stat().st_size for s in ("", "-wal") if Path(str(db) + s).exists())
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "storeaudit.cli", "report", "--db", str(db), "--format", "html",
+                    "--output", str(work / f"report-{run}.html")], cwd=ROOT, check=True,
+                   env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True)
+    report_s = time.perf_counter() - t0
+    return Measure("storeaudit", run, wall, cpu, rss, pages, code,
+                   {"status": status, "fetches": fetches, "findings": findings, "db_bytes": size,
+                    "db_bytes_per_page": round(size / pages) if pages else 0, "report_s": round(report_s, 2)})
+
+
+def bench_linkchecker(url: str, work: Path, run: int, pages: int) -> Measure | None:
+    exe = shutil.which("linkchecker")
+    if exe is None:
+        return None
+    rc = work / "linkcheckerrc"
+    rc.write_text("[checking]\nthreads=10\nmaxrequestspersecond=100000\n[filtering]\ncheckextern=0\n"
+                  "[output]\nstatus=0\n")
+    wall, cpu, rss, code, out = run_measured([exe, "--config", str(rc), "--no-status", "--threads", "10", url],
+                                             log=work / f"linkchecker-{run}.log")
+    m = re.search(r"(\d+) links? in (\d+) URLs? checked", out)
+    extra = {"links": int(m.group(1)), "urls": int(m.group(2))} if m else {}
+    return Measure("linkchecker", run, wall, cpu, rss, pages, code, extra)
+
+
+def server_ceiling(url: str) -> float | None:
+    """Requests/s nginx serves one product page at (wrk, 2 threads, 64 connections, 3 s)."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        return None
+    out = subprocess.run([wrk, "-t2", "-c64", "-d3s", url + "product/p1"], capture_output=True, text=True).stdout
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    return float(m.group(1)) if m else None
+
+
+def median_row(ms: list[Measure]) -> dict[str, float]:
+    return {
+        "wall_s": statistics.median(m.wall_s for m in ms),
+        "pages_per_s": statistics.median(m.pages_per_s for m in ms),
+        "cpu_s_per_1000_pages": statistics.median(m.cpu_per_1000 for m in ms),
+        "peak_rss_mb": statistics.median(m.peak_rss_mb for m in ms),
+        "pages": statistics.median(m.pages for m in ms),
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, object]:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--tools", default="bare,full,linkchecker", help="comma-separated subset")
+    parser.add_argument("--out", type=Path, default=None, help="JSON result file")
+    parser.add_argument("--site", type=Path, default=None, help="where the generated store is kept")
+    args = parser.parse_args(argv)
+    tools = set(args.tools.split(","))
+    OUT.mkdir(parents=True, exist_ok=True)
+    site = args.site or OUT / f"site-{args.pages}"
+    if not (site / "manifest.json").exists():
+        print(f"generating {args.pages} pages in {site} ...", file=sys.stderr)
+        generate(site, args.pages)
+    manifest = json.loads((site / "manifest.json").read_text())
+    work = Path(tempfile.mkdtemp(prefix="bench-", dir=OUT))
+    results: list[Measure] = []
+    with Nginx(site, work / "nginx") as server:
+        ceiling = server_ceiling(server.url)
+        for run in range(1, args.runs + 1):
+            if "bare" in tools:
+                results.append(bench_bare(server.url, work, run))
+            if "full" in tools:
+                results.append(bench_full(server.url, work, run, manifest["pages"]))
+            if "linkchecker" in tools:
+                m = bench_linkchecker(server.url, work, run, manifest["pages"])
+                if m:
+                    results.append(m)
+            for m in results[-3:]:
+                print(f"run {run}: {m.tool:<12} {m.wall_s:7.1f} s {m.pages_per_s:7.1f} pages/s "
+                      f"{m.peak_rss_mb:6.0f} MB", file=sys.stderr)
+    by_tool: dict[str, list[Measure]] = {}
+    for m in results:
+        by_tool.setdefault(m.tool, []).append(m)
+    medians = {tool: median_row(ms) for tool, ms in by_tool.items()}
+    ratios = {}
+    if "storeaudit" in medians and "bare-scrapy" in medians:
+        ratios["full_over_bare"] = medians["storeaudit"]["pages_per_s"] / medians["bare-scrapy"]["pages_per_s"]
+    if "storeaudit" in medians and "linkchecker" in medians:
+        ratios["full_over_linkchecker"] = medians["storeaudit"]["pages_per_s"] / medians["linkchecker"]["pages_per_s"]
+    summary = {"site": manifest, "server_ceiling_rps": ceiling, "runs": args.runs, "concurrency": CONCURRENCY,
+               "medians": medians, "ratios": ratios,
+               "measures": [{**asdict(m), "pages_per_s": m.pages_per_s} for m in results]}
+    out = args.out or OUT / f"bench-{args.pages}.json"
+    out.write_text(json.dumps(summary, indent=2))
+    print(f"\nstore: {manifest['pages']} pages, nginx ceiling {ceiling or '?'} req/s; medians of {args.runs} run(s)")
+    print(f"{'tool':<13}{'wall s':>9}{'pages/s':>10}{'CPU s/1k pages':>16}{'peak RSS MB':>13}")
+    for tool, row in medians.items():
+        print(f"{tool:<13}{row['wall_s']:>9.1f}{row['pages_per_s']:>10.1f}{row['cpu_s_per_1000_pages']:>16.2f}"
+              f"{row['peak_rss_mb']:>13.0f}")
+    for name, value in ratios.items():
+        print(f"{name}: {value:.2f}")
+    print(f"JSON: {out}")
+    shutil.rmtree(work / "nginx", ignore_errors=True)
+    return summary
+
+
+if __name__ == "__main__":
+    main()
