@@ -134,6 +134,8 @@ def audit(url: str, config_path: str | None, db_path: str, fmt: str, output: str
     from storeaudit.locking import audit_lock
 
     validate_start_url(url)
+    if baseline and not baseline.isdigit() and not Path(baseline).is_file():
+        raise Failure(f"--baseline {baseline}: no such file (give a run id or a JSON report)")
     overrides = {"crawl.max_pages": max_pages} if max_pages else None
     config = load_config(config_path, overrides=overrides)
     with audit_lock(db_path):
