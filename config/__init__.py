@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -296,57 +297,52 @@ def _same_kind(default: Any, value: Any) -> bool:
     return isinstance(value, type(default))
 
 
-def _parse_routing(raw: Any, teams: list[str], source: str | None) -> list[RoutingRule]:
+def _rule_tables(raw: Any, section: str, fields: tuple[str, ...], source: str | None, *,
+                 strings: tuple[str, ...]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each table of an array of tables (``[[section]]``) with its key for messages; unknown
+    keys, non-string ``strings`` fields and a ``url`` glob not starting with '/' are rejected."""
     if not isinstance(raw, list):
-        raise ConfigError("expected an array of tables ([[routing]])", key="routing", file=source)
-    rules = []
+        raise ConfigError(f"expected an array of tables ([[{section}]])", key=section, file=source)
     for i, body in enumerate(raw):
-        key = f"routing[{i}]"
+        key = f"{section}[{i}]"
         if not isinstance(body, dict):
             raise ConfigError("expected a table", key=key, file=source)
-        unknown = set(body) - {"team", "code", "url", "status"}
+        unknown = set(body) - set(fields)
         if unknown:
-            raise ConfigError("unknown key; a rule takes team, code, url, status", key=f"{key}.{sorted(unknown)[0]}", file=source)
+            raise ConfigError(f"unknown key; a [[{section}]] rule takes {', '.join(fields)}",
+                              key=f"{key}.{sorted(unknown)[0]}", file=source)
+        for name in strings:
+            if not isinstance(body.get(name, ""), str):
+                raise ConfigError("expected a string", key=f"{key}.{name}", file=source)
+        url = body.get("url", "")
+        if url and not url.startswith("/"):
+            raise ConfigError(f"expected a URL path glob starting with '/', got {url!r}", key=f"{key}.url", file=source)
+        yield key, body
+
+
+def _parse_routing(raw: Any, teams: list[str], source: str | None) -> list[RoutingRule]:
+    rules = []
+    for key, body in _rule_tables(raw, "routing", ("team", "code", "url", "status"), source, strings=("code", "url")):
         team = body.get("team")
         if team not in teams:
             raise ConfigError(f"expected one of the teams {', '.join(teams)} (report.teams), got {team!r}", key=f"{key}.team", file=source)
         status = body.get("status", "")
         if status and status not in STATUS_CLASSES:
             raise ConfigError(f"expected one of {', '.join(STATUS_CLASSES)}, got {status!r}", key=f"{key}.status", file=source)
-        for name in ("code", "url"):
-            if not isinstance(body.get(name, ""), str):
-                raise ConfigError("expected a string", key=f"{key}.{name}", file=source)
-        url = body.get("url", "")
-        if url and not url.startswith("/"):
-            raise ConfigError(f"expected a URL path glob starting with '/', got {url!r}", key=f"{key}.url", file=source)
-        rules.append(RoutingRule(team=team, code=body.get("code", ""), url=url, status=status))
+        rules.append(RoutingRule(team=team, code=body.get("code", ""), url=body.get("url", ""), status=status))
     return rules
 
 
 def _parse_ignore(raw: Any, source: str | None) -> list[IgnoreRule]:
-    if not isinstance(raw, list):
-        raise ConfigError("expected an array of tables ([[ignore]])", key="ignore", file=source)
+    fields = ("fingerprint", "code", "url", "reason")
     rules = []
-    for i, body in enumerate(raw):
-        key = f"ignore[{i}]"
-        if not isinstance(body, dict):
-            raise ConfigError("expected a table", key=key, file=source)
-        unknown = set(body) - {"fingerprint", "code", "url", "reason"}
-        if unknown:
-            raise ConfigError("unknown key; an ignore rule takes fingerprint, code, url, reason",
-                              key=f"{key}.{sorted(unknown)[0]}", file=source)
-        for name in ("fingerprint", "code", "url", "reason"):
-            if not isinstance(body.get(name, ""), str):
-                raise ConfigError("expected a string", key=f"{key}.{name}", file=source)
+    for key, body in _rule_tables(raw, "ignore", fields, source, strings=fields):
         if not body.get("reason", "").strip():
             raise ConfigError("say why the finding is accepted (reason = \"...\")", key=f"{key}.reason", file=source)
         if not (body.get("fingerprint") or body.get("code") or body.get("url")):
             raise ConfigError("give a fingerprint, or a code and/or url glob", key=key, file=source)
-        url = body.get("url", "")
-        if url and not url.startswith("/"):
-            raise ConfigError(f"expected a URL path glob starting with '/', got {url!r}", key=f"{key}.url", file=source)
         rules.append(IgnoreRule(reason=body["reason"].strip(), fingerprint=body.get("fingerprint", ""),
-                                code=body.get("code", ""), url=url))
+                                code=body.get("code", ""), url=body.get("url", "")))
     return rules
 
 
