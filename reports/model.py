@@ -68,6 +68,12 @@ class Group:
         return self.check.category
 
     @property
+    def text(self) -> str:
+        """The link text or quote, when every page shows the same one ('' otherwise)."""
+        texts = {str(i.evidence.get("text") or i.evidence.get("quote") or "") for i in self.instances}
+        return texts.pop() if len(texts) == 1 else ""
+
+    @property
     def reason(self) -> str:
         """Why it is ignored (for groups listed as accepted)."""
         return next((i.ignored for i in self.instances if i.ignored), "")

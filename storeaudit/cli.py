@@ -396,15 +396,16 @@ def demo(out_dir: str, as_of: Any) -> None:
     from storeaudit.audit import run_audit
     from storeaudit.demo import DEMO_CONFIG
     from storeaudit.demo.server import DemoServer
+    from storeaudit.locking import audit_lock
 
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     db_path = folder / "storeaudit.db"
-    with DemoServer() as server:
+    with audit_lock(db_path), DemoServer() as server:
         click.echo(f"Demo store serving at {server.url}", err=True)
         run_id = run_audit(server.url, config=load_config(DEMO_CONFIG), db_path=db_path,
-                           as_of=as_of.date() if as_of else None)
-    _finish(str(db_path), run_id, "html", str(folder / "report.html"), Gate(), quiet=False)
+                           as_of=as_of.date() if as_of else None, progress=True)
+        _finish(str(db_path), run_id, "html", str(folder / "report.html"), Gate(), quiet=False)
 
 
 @cli.group()
