@@ -44,8 +44,8 @@ def render(data: ReportData) -> str:
     if run.get("status") != "complete":
         out.append(f"\n**Warning: this audit was {run.get('status')}** — findings cover only what was crawled.")
     if run.get("limits_hit"):
-        limits = ", ".join(f"{k} ({v})" for k, v in sorted(run["limits_hit"].items()))
-        out.append(f"\n**Crawl limits were reached:** {escape(limits)}.")
+        limits = ", ".join(f"{escape(k)} ({int(v)})" for k, v in sorted(run["limits_hit"].items()))
+        out.append(f"\n**Crawl limits were reached:** {limits}.")
     out += ["", "| Team | Errors | Warnings | Notices | New | Fixed |", "|---|---:|---:|---:|---:|---:|"]
     for team in data.teams:
         groups = [g for g in data.groups if g.team == team]

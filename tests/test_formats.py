@@ -87,3 +87,16 @@ def test_gates_fail_on_severity_baseline_and_skip_ignored(db):
     # the ignored LINK002 counts nowhere, at any level
     assert all(g.code != "LINK002" for g in failing_groups(data, fail_on="notice"))
     assert [g.code for g in data.ignored] == ["LINK002"]
+
+
+def test_an_interrupted_run_with_limits_says_so_everywhere(tmp_path):
+    db = reportdb.build(tmp_path / "interrupted.db")
+    db["runs"].update(2, {"status": "interrupted", "message": "the crawl was stopped early (shutdown)",
+                          "limits_hit": json.dumps({"max_pages": 17})})
+    html = render(db, "html")
+    assert 'class="banner interrupted"' in html and "the crawl was stopped early (shutdown)" in html
+    assert 'class="banner limits"' in html and "max_pages (17 URLs held back)" in html
+    md = render(db, "markdown")
+    assert "**Warning: this audit was interrupted**" in md and "max\\_pages (17)" in md
+    # an interrupted run is no baseline: a later report compares with the last complete one
+    assert load_report(db, 2).previous["id"] == 1
