@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ __all__ = [
     "SETTINGS",
     "Config",
     "ConfigError",
+    "IgnoreRule",
     "RoutingRule",
     "Setting",
     "example_config",
@@ -83,10 +85,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("report.template_share", 0.5, "A defect found on at least this share of crawled pages is a template defect (reported once, for IT).", (int, float), minimum=0),
     Setting("report.template_min_pages", 3, "...and on at least this many pages.", int, minimum=1),
     Setting("report.teams", ["content", "it"], "Teams findings can be routed to; add your own (e.g. 'marketing') and route to them.", list),
+    Setting("report.history_runs", 12, "How many past audits of the same site the report's trend chart shows.", int, minimum=2),
+    Setting("notify.webhook_url", "", "After each audit, POST its Markdown summary as JSON {\"text\": ...} to this URL (Slack, Mattermost, Teams-compatible); empty: off.", str),
+    Setting("notify.webhook_timeout", 10.0, "Seconds to wait for the webhook; a failed notification is reported on stderr and never fails the audit.", (int, float), minimum=0.1),
 )
 
 _BY_KEY = {s.key: s for s in SETTINGS}
-_SECTIONS = sorted({s.section for s in SETTINGS} | {"checks", "routing"})
+_TABLE_SECTIONS = ("checks", "routing", "ignore")
+_SECTIONS = sorted({s.section for s in SETTINGS} | set(_TABLE_SECTIONS))
 STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx", "timeout", "dns", "tls", "connection", "error")
 
 
@@ -133,6 +139,28 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(out))
 
 
+@dataclass(frozen=True)
+class IgnoreRule:
+    """An accepted finding: by ``fingerprint``, or by ``code`` glob and page-path glob ``url``.
+
+    Matching findings are left out of gates and the main report and listed with ``reason``.
+    """
+
+    reason: str
+    fingerprint: str = ""
+    code: str = ""
+    url: str = ""
+
+    def matches(self, *, fingerprint: str, code: str, path: str) -> bool:
+        if self.fingerprint and self.fingerprint != fingerprint:
+            return False
+        if self.code and not fnmatch.fnmatchcase(code, self.code):
+            return False
+        if self.url and not glob_match(self.url, path):
+            return False
+        return True
+
+
 @dataclass
 class Config:
     """A validated configuration; ``values`` holds every key of :data:`SETTINGS`."""
@@ -141,6 +169,7 @@ class Config:
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)
     routing: list[RoutingRule] = field(default_factory=list)
     source: str | None = None
+    ignore: list[IgnoreRule] = field(default_factory=list)
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
@@ -171,7 +200,7 @@ def parse_config(raw: dict[str, Any], *, source: str | None = None, overrides: d
     for section, body in raw.items():
         if section not in _SECTIONS:
             raise ConfigError(f"unknown section; expected one of {', '.join(_SECTIONS)}", key=section, file=source)
-        if section in ("checks", "routing"):
+        if section in _TABLE_SECTIONS:
             continue
         if not isinstance(body, dict):
             raise ConfigError("expected a table ([section])", key=section, file=source)
@@ -183,7 +212,8 @@ def parse_config(raw: dict[str, Any], *, source: str | None = None, overrides: d
     teams = values["report.teams"]
     checks = _parse_checks(raw.get("checks", {}), teams, source)
     routing = _parse_routing(raw.get("routing", []), teams, source)
-    return Config(values=values, checks=checks, routing=routing, source=source)
+    ignore = _parse_ignore(raw.get("ignore", []), source)
+    return Config(values=values, checks=checks, routing=routing, source=source, ignore=ignore)
 
 
 def _copy(value: Any) -> Any:
@@ -267,30 +297,52 @@ def _same_kind(default: Any, value: Any) -> bool:
     return isinstance(value, type(default))
 
 
-def _parse_routing(raw: Any, teams: list[str], source: str | None) -> list[RoutingRule]:
+def _rule_tables(raw: Any, section: str, fields: tuple[str, ...], source: str | None, *,
+                 strings: tuple[str, ...]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each table of an array of tables (``[[section]]``) with its key for messages; unknown
+    keys, non-string ``strings`` fields and a ``url`` glob not starting with '/' are rejected."""
     if not isinstance(raw, list):
-        raise ConfigError("expected an array of tables ([[routing]])", key="routing", file=source)
-    rules = []
+        raise ConfigError(f"expected an array of tables ([[{section}]])", key=section, file=source)
     for i, body in enumerate(raw):
-        key = f"routing[{i}]"
+        key = f"{section}[{i}]"
         if not isinstance(body, dict):
             raise ConfigError("expected a table", key=key, file=source)
-        unknown = set(body) - {"team", "code", "url", "status"}
+        unknown = set(body) - set(fields)
         if unknown:
-            raise ConfigError("unknown key; a rule takes team, code, url, status", key=f"{key}.{sorted(unknown)[0]}", file=source)
+            raise ConfigError(f"unknown key; a [[{section}]] rule takes {', '.join(fields)}",
+                              key=f"{key}.{sorted(unknown)[0]}", file=source)
+        for name in strings:
+            if not isinstance(body.get(name, ""), str):
+                raise ConfigError("expected a string", key=f"{key}.{name}", file=source)
+        url = body.get("url", "")
+        if url and not url.startswith("/"):
+            raise ConfigError(f"expected a URL path glob starting with '/', got {url!r}", key=f"{key}.url", file=source)
+        yield key, body
+
+
+def _parse_routing(raw: Any, teams: list[str], source: str | None) -> list[RoutingRule]:
+    rules = []
+    for key, body in _rule_tables(raw, "routing", ("team", "code", "url", "status"), source, strings=("code", "url")):
         team = body.get("team")
         if team not in teams:
             raise ConfigError(f"expected one of the teams {', '.join(teams)} (report.teams), got {team!r}", key=f"{key}.team", file=source)
         status = body.get("status", "")
         if status and status not in STATUS_CLASSES:
             raise ConfigError(f"expected one of {', '.join(STATUS_CLASSES)}, got {status!r}", key=f"{key}.status", file=source)
-        for name in ("code", "url"):
-            if not isinstance(body.get(name, ""), str):
-                raise ConfigError("expected a string", key=f"{key}.{name}", file=source)
-        url = body.get("url", "")
-        if url and not url.startswith("/"):
-            raise ConfigError(f"expected a URL path glob starting with '/', got {url!r}", key=f"{key}.url", file=source)
-        rules.append(RoutingRule(team=team, code=body.get("code", ""), url=url, status=status))
+        rules.append(RoutingRule(team=team, code=body.get("code", ""), url=body.get("url", ""), status=status))
+    return rules
+
+
+def _parse_ignore(raw: Any, source: str | None) -> list[IgnoreRule]:
+    fields = ("fingerprint", "code", "url", "reason")
+    rules = []
+    for key, body in _rule_tables(raw, "ignore", fields, source, strings=fields):
+        if not body.get("reason", "").strip():
+            raise ConfigError("say why the finding is accepted (reason = \"...\")", key=f"{key}.reason", file=source)
+        if not (body.get("fingerprint") or body.get("code") or body.get("url")):
+            raise ConfigError("give a fingerprint, or a code and/or url glob", key=key, file=source)
+        rules.append(IgnoreRule(reason=body["reason"].strip(), fingerprint=body.get("fingerprint", ""),
+                                code=body.get("code", ""), url=body.get("url", "")))
     return rules
 
 
@@ -302,7 +354,7 @@ def example_config() -> str:
         "# storeaudit configuration. Every key is optional; the values shown are the defaults.",
         "# Validate a file with `storeaudit config check FILE`.",
     ]
-    for section in [s for s in _SECTIONS if s not in ("checks", "routing")]:
+    for section in [s for s in _SECTIONS if s not in _TABLE_SECTIONS]:
         lines += ["", f"[{section}]"]
         for s in SETTINGS:
             if s.section != section:
@@ -335,6 +387,14 @@ def example_config() -> str:
         "# [[routing]]",
         "# url = \"/blog/**\"",
         "# team = \"content\"",
+        "",
+        "# Ignore: accepted findings, hidden from --fail-on gates and the main report and listed",
+        "# separately in it with their reason. Match by fingerprint (`storeaudit report --format",
+        "# csv` shows them; `storeaudit ignore FINGERPRINT --reason ...` stores one in the",
+        "# database instead), or by code glob and/or page-path glob. reason is required.",
+        "# [[ignore]]",
+        "# fingerprint = \"3f1c0a9e5b7d2c41\"",
+        "# reason = \"Partner page, removal agreed for March\"",
         "",
     ]
     return "\n".join(lines)

@@ -56,7 +56,13 @@ class StorePipeline:
             return None
         return item
 
+    def _count(self, key: str, n: int = 1) -> None:
+        """Stats the progress extension (crawler/progress.py) shows."""
+        if n and self.crawler.stats is not None:
+            self.crawler.stats.inc_value(f"storeaudit/{key}", n)
+
     def _write_fetch(self, fetch: FetchItem) -> None:
+        self._count("fetches")
         self.writer.add("fetches", {
             "run_id": self.run_id, "url": fetch.url, "method": fetch.method, "status": fetch.status,
             "error": fetch.error, "skipped": fetch.skipped, "content_type": fetch.content_type,
@@ -77,7 +83,10 @@ class StorePipeline:
             "run_id": run_id, "source": page.url, "target": r.url, "fragment": r.fragment,
             "kind": r.kind, "text": r.text, "region": r.region,
         } for r in page.refs))
-        self.writer.extend("findings", (self.page_checks.row(run_id, f) for f in self.page_checks.run(page)))
+        findings = [self.page_checks.row(run_id, f) for f in self.page_checks.run(page)]
+        self.writer.extend("findings", findings)
+        self._count("pages")
+        self._count("findings", len(findings))
         page.root = None  # the tree is the biggest thing a page holds; let it go now
 
     def close_spider(self) -> None:

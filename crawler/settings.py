@@ -34,6 +34,10 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RetryAfterMiddleware": 550,
 }
 ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}
+# Progress on stderr; off unless STOREAUDIT_PROGRESS is set (the CLI sets it unless --quiet).
+EXTENSIONS = {"crawler.progress.AuditProgress": 500}
+STOREAUDIT_PROGRESS = False
+STOREAUDIT_PROGRESS_INTERVAL = 10.0
 # Items are cheap to store; processing them one at a time keeps memory flat.
 CONCURRENT_ITEMS = 1
 # The depth middleware would drop requests; the spider tracks depth and decides what to parse.

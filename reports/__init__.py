@@ -8,7 +8,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from reports import html_report, json_report
+from reports import csv_report, html_report, json_report, junit_report, markdown_report
 from reports.model import ReportData, ReportError, load_report
 
 __all__ = ["FORMATS", "ReportError", "load_report", "render", "write_report"]
@@ -17,19 +17,23 @@ __all__ = ["FORMATS", "ReportError", "load_report", "render", "write_report"]
 FORMATS: dict[str, Callable[[ReportData], str]] = {
     "html": html_report.render,
     "json": json_report.render,
+    "csv": csv_report.render,
+    "junit": junit_report.render,
+    "markdown": markdown_report.render,
 }
 
 
-def render(db: sqlite_utils.Database, fmt: str, *, run_id: int | None = None, team: str | None = None) -> str:
+def render(db: sqlite_utils.Database, fmt: str, *, run_id: int | None = None, team: str | None = None,
+           data: ReportData | None = None) -> str:
     if fmt not in FORMATS:
         raise ReportError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    return FORMATS[fmt](load_report(db, run_id, team=team))
+    return FORMATS[fmt](data or load_report(db, run_id, team=team))
 
 
 def write_report(db: sqlite_utils.Database, fmt: str, output: str | Path, *, run_id: int | None = None,
-                 team: str | None = None) -> None:
-    """Write a report to ``output`` (a path, or ``-`` for stdout)."""
-    text = render(db, fmt, run_id=run_id, team=team)
+                 team: str | None = None, data: ReportData | None = None) -> None:
+    """Write a report to ``output`` (a path, or ``-`` for stdout); ``data`` if already loaded."""
+    text = render(db, fmt, run_id=run_id, team=team, data=data)
     if str(output) == "-":
         sys.stdout.write(text)
         sys.stdout.flush()

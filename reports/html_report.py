@@ -1,22 +1,37 @@
-"""The HTML report: one self-contained, inert file with a section per team.
+"""The HTML report: one self-contained, inert file with an overview and a section per team.
 
-Every crawled string is escaped by jinja2's autoescape; a Content-Security-Policy forbids
-anything but the inline stylesheet; only http(s) URLs become links.
+Every crawled string is escaped by jinja2's autoescape and only http(s) URLs become links.
+A Content-Security-Policy allows the inline stylesheet and exactly one inline script, named by
+its SHA-256 hash (computed here, when rendering): the filters work, nothing crawled can run.
+The report is complete without the script: filters are hidden until it runs, groups are
+``<details>`` elements, and printing opens them all.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
+from collections import defaultdict
+from datetime import datetime, timedelta
+from importlib.resources import files
+from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
 
-from reports.model import ReportData
+from checks.registry import SEVERITY_RANK, Check
+from reports.model import Group, ReportData
 
 __all__ = ["render"]
 
 TEAM_TITLES = {"content": "Content team", "it": "IT / developers"}
+TEAM_COLOURS = ["#1570ef", "#c4320a", "#079455", "#6941c6", "#b54708", "#dd2590"]
 REGION_TITLES = {"main": "main content", "header": "page header", "nav": "navigation",
                  "footer": "page footer", "aside": "sidebar", "head": "page head (not visible)"}
+MAX_INSTANCES = 200  # pages listed per defect; every instance is in the JSON and CSV output
+OPEN_GROUPS = 12  # defects shown expanded per team when the report opens
 
 
 def safe_href(url: str) -> str | None:
@@ -36,14 +51,81 @@ def short_url(url: str, site: str = "") -> str:
     return url
 
 
+def when(iso: str | None) -> str:
+    """``2026-11-25T03:14:06+00:00`` as ``2026-11-25 03:14 UTC``: readable, still exact enough."""
+    if not iso:
+        return "—"
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return moment.strftime("%Y-%m-%d %H:%M") + (" UTC" if moment.utcoffset() == timedelta(0) else "")
+
+
+_LITERAL = re.compile(r"``(.+?)``")
+
+
+def doc_text(text: str) -> Markup:
+    """A check's documentation (reStructuredText-ish) as HTML: ``literal`` becomes <code>."""
+    return Markup(_LITERAL.sub(lambda m: f"<code>{m.group(1)}</code>", str(escape(text))))
+
+
+def by_check(groups: list[Group]) -> list[tuple[Check, list[Group]]]:
+    """A team's defects grouped by check, the check with the worst defect first."""
+    out: dict[str, list[Group]] = defaultdict(list)
+    for g in groups:  # already worst first
+        out[g.code].append(g)
+    return [(gs[0].check, gs) for gs in out.values()]
+
+
+def search_text(g: Group) -> str:
+    """What the free-text filter searches: subject, message, pages, titles, quoted text."""
+    parts = [g.code, g.check.title, g.target, g.message]
+    for i in g.instances[:MAX_INSTANCES]:
+        parts += [i.page, i.title, str(i.evidence.get("text") or i.evidence.get("quote") or "")]
+    return " ".join(p for p in parts if p).lower()
+
+
+def trend_chart(points: list[dict[str, Any]], teams: list[str], *, width: int = 640,
+                height: int = 180) -> dict[str, Any]:
+    """Coordinates for the inline SVG trend of open defects per team (no scripts, no CDN)."""
+    left, right, top, bottom = 36, 12, 12, 28
+    top_value = max([1] + [p["teams"].get(t, 0) for p in points for t in teams])
+    step = (width - left - right) / max(1, len(points) - 1)
+
+    def xy(i: int, n: int) -> tuple[float, float]:
+        return (round(left + i * step, 1), round(top + (height - top - bottom) * (1 - n / top_value), 1))
+
+    lines = []
+    for k, team in enumerate(teams):
+        dots = [(*xy(i, p["teams"].get(team, 0)), p["teams"].get(team, 0), p) for i, p in enumerate(points)]
+        lines.append({"team": team, "colour": TEAM_COLOURS[k % len(TEAM_COLOURS)], "dots": dots,
+                      "path": " ".join(f"{x},{y}" for x, y, _, _ in dots)})
+    ticks = [(round(xy(i, 0)[0], 1), p) for i, p in enumerate(points)]
+    return {"width": width, "height": height, "lines": lines, "ticks": ticks, "max": top_value,
+            "top": top, "base": height - bottom, "left": left, "right": width - right}
+
+
 _env = Environment(loader=PackageLoader("reports", "templates"), autoescape=select_autoescape(default=True),
                    trim_blocks=True, lstrip_blocks=True)
 _env.filters["safe_href"] = safe_href
 _env.filters["short_url"] = short_url
+_env.filters["search_text"] = search_text
+_env.filters["when"] = when
+_env.filters["doc"] = doc_text
+_SCRIPT = files("reports").joinpath("templates", "report.js").read_text(encoding="utf-8")
+_SCRIPT_HASH = "sha256-" + base64.b64encode(hashlib.sha256(_SCRIPT.encode("utf-8")).digest()).decode()
 
 
 def render(data: ReportData) -> str:
+    by_team = data.by_team()
+    categories = sorted({g.category for g in data.groups})
     return _env.get_template("report.html.j2").render(
-        run=data.run, by_team=data.by_team(), counts=data.counts(), team_titles=TEAM_TITLES,
-        region_titles=REGION_TITLES, site=data.run.get("site", ""), total=len(data.groups),
+        run=data.run, data=data, by_team=by_team, checks_by_team={t: by_check(gs) for t, gs in by_team.items()},
+        counts=data.counts(), by_category=data.by_category(), categories=categories,
+        severities=list(SEVERITY_RANK), team_titles=TEAM_TITLES, region_titles=REGION_TITLES,
+        site=data.run.get("site", ""), total=len(data.groups), max_instances=MAX_INSTANCES,
+        open_groups=OPEN_GROUPS, chart=trend_chart(data.trend, data.teams) if len(data.trend) > 1 else None,
+        fixed_by_team={t: [g for g in data.fixed if g.team == t] for t in data.teams},
+        script=Markup(_SCRIPT), csp_script=_SCRIPT_HASH,
     )

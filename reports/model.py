@@ -18,6 +18,8 @@ from checks.registry import REGISTRY, SEVERITY_RANK, Check
 __all__ = ["Group", "Instance", "ReportData", "group_id", "load_report", "pick_run"]
 
 
+
+
 class ReportError(Exception):
     """The report cannot be made (no such run, empty database); one line for the user."""
 
@@ -33,6 +35,9 @@ class Instance:
     message: str
     evidence: dict[str, Any]
     fingerprint: str
+    title: str = ""  # the page's <title>, as crawled (untrusted text)
+    new: bool = False  # not in the previous complete audit of the same site
+    ignored: str | None = None  # the reason, when the finding is accepted
 
 
 @dataclass
@@ -54,6 +59,26 @@ class Group:
         return len({i.page for i in self.instances})
 
     @property
+    def new(self) -> bool:
+        """Any instance of this defect is new since the previous audit."""
+        return any(i.new for i in self.instances)
+
+    @property
+    def category(self) -> str:
+        return self.check.category
+
+    @property
+    def text(self) -> str:
+        """The link text or quote, when every page shows the same one ('' otherwise)."""
+        texts = {str(i.evidence.get("text") or i.evidence.get("quote") or "") for i in self.instances}
+        return texts.pop() if len(texts) == 1 else ""
+
+    @property
+    def reason(self) -> str:
+        """Why it is ignored (for groups listed as accepted)."""
+        return next((i.ignored for i in self.instances if i.ignored), "")
+
+    @property
     def weight(self) -> tuple[int, int]:
         """Worst first: severity, then how many pages it affects."""
         return (SEVERITY_RANK[self.severity], self.pages)
@@ -61,9 +86,31 @@ class Group:
 
 @dataclass
 class ReportData:
+    """A run's report: its visible defects, worst first, and its history.
+
+    ``groups`` excludes ignored findings (they are in ``ignored``); ``previous`` is the last
+    complete audit of the same site before this one (None for the first), ``fixed`` its
+    defects that are gone now, and ``trend`` open defects per team over past runs.
+    """
+
     run: dict[str, Any]
     groups: list[Group]
     teams: list[str]
+    ignored: list[Group] = field(default_factory=list)
+    previous: dict[str, Any] | None = None
+    fixed: list[Group] = field(default_factory=list)
+    trend: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def new(self) -> list[Group]:
+        return [g for g in self.groups if g.new]
+
+    def by_category(self) -> dict[str, dict[str, int]]:
+        """category -> team -> number of defects."""
+        out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for g in self.groups:
+            out[g.category][g.team] += 1
+        return {c: dict(t) for c, t in sorted(out.items())}
 
     def by_team(self) -> dict[str, list[Group]]:
         out: dict[str, list[Group]] = {t: [] for t in self.teams}
@@ -97,29 +144,64 @@ def pick_run(db: sqlite_utils.Database, run_id: int | None) -> dict[str, Any]:
 
 
 def load_report(db: sqlite_utils.Database, run_id: int | None = None, *, team: str | None = None) -> ReportData:
+    """Everything a report shows about one run, from the database alone."""
+    from storeaudit.history import previous_run, trend
+    from storeaudit.ignores import Ignores
+
     run = pick_run(db, run_id)
-    where = "run_id = :run" + (" and team = :team" if team else "")
-    groups: dict[tuple[str, str, str], Group] = {}
-    for row in db.query(f"select * from findings where {where} order by code, grp, page",
-                        {"run": run["id"], "team": team}):
-        key = (row["code"], row["grp"], row["team"])
-        group = groups.get(key)
-        if group is None:
-            check = REGISTRY.get(row["code"])
-            if check is None:  # a check retired since this run was recorded
-                continue
-            group = groups[key] = Group(
-                id=group_id(row["code"], row["grp"]), code=row["code"], check=check, team=row["team"],
-                severity=row["severity"], target=row["target"], template=bool(row["template"]),
-                message=row["message"])
-        group.instances.append(Instance(page=row["page"], message=row["message"],
-                                        evidence=json.loads(row["evidence"] or "{}"),
-                                        fingerprint=row["fingerprint"]))
-    ordered = sorted(groups.values(), key=lambda g: (-g.weight[0], -g.weight[1], g.code, g.target))
+    ignores = Ignores.load(db, run)
+    prev_id = previous_run(db, run) if run.get("site") else None
+    before = _fingerprints(db, prev_id) if prev_id is not None else None
+    groups, ignored = _groups(db, run["id"], team, ignores, before=before)
+    fixed: list[Group] = []
+    if prev_id is not None:
+        after = _fingerprints(db, run["id"])
+        gone, _ = _groups(db, prev_id, team, ignores, keep=lambda fp: fp not in after)
+        fixed = gone
     teams = list(run["settings"].get("report.teams", ["content", "it"]))
-    for g in ordered:
+    for g in groups:
         if g.team not in teams:
             teams.append(g.team)
     if team:
         teams = [team]
-    return ReportData(run=run, groups=ordered, teams=teams)
+    points = trend(db, run, ignores, limit=int(run["settings"].get("report.history_runs", 12)))
+    if team:
+        points = [{**p, "teams": {team: p["teams"].get(team, 0)}} for p in points]
+    return ReportData(run=run, groups=groups, teams=teams, ignored=ignored,
+                      previous=pick_run(db, prev_id) if prev_id is not None else None,
+                      fixed=fixed, trend=points)
+
+
+def _fingerprints(db: sqlite_utils.Database, run_id: int) -> set[str]:
+    return {r[0] for r in db.execute("select fingerprint from findings where run_id = ?", [run_id])}
+
+
+def _groups(db: sqlite_utils.Database, run_id: int, team: str | None, ignores: Any, *,
+            before: set[str] | None = None, keep: Any = None) -> tuple[list[Group], list[Group]]:
+    """The run's findings as defects, worst first: (visible groups, ignored groups)."""
+    where = "f.run_id = :run" + (" and f.team = :team" if team else "")
+    groups: dict[tuple[str, str, str, bool], Group] = {}
+    for row in db.query(f"select f.*, p.title from findings f left join pages p "
+                        f"on p.run_id = f.run_id and p.url = f.page where {where} "
+                        f"order by f.code, f.grp, f.page", {"run": run_id, "team": team}):
+        if keep is not None and not keep(row["fingerprint"]):
+            continue
+        check = REGISTRY.get(row["code"])
+        if check is None:  # a check retired since this run was recorded
+            continue
+        reason = ignores.reason(fingerprint=row["fingerprint"], code=row["code"], page=row["page"]) \
+            if ignores else None
+        key = (row["code"], row["grp"], row["team"], reason is not None)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = Group(
+                id=group_id(row["code"], row["grp"]), code=row["code"], check=check, team=row["team"],
+                severity=row["severity"], target=row["target"], template=bool(row["template"]),
+                message=row["message"])
+        group.instances.append(Instance(
+            page=row["page"], message=row["message"], evidence=json.loads(row["evidence"] or "{}"),
+            fingerprint=row["fingerprint"], title=row["title"] or "",
+            new=before is not None and row["fingerprint"] not in before,
+            ignored=reason))
+    ordered = sorted(groups.values(), key=lambda g: (-g.weight[0], -g.weight[1], g.code, g.target))
+    return [g for g in ordered if not g.reason], [g for g in ordered if g.reason]

@@ -7,6 +7,7 @@ finding its team, severity, template flag and fingerprint, and records the run's
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import json
 from collections.abc import Iterable
@@ -28,6 +29,7 @@ from storeaudit.store import BatchWriter, create_run, finish_run_row, open_db
 __all__ = ["AuditError", "finish_run", "new_run", "run_audit", "validate_start_url"]
 
 TEMPLATE_REGIONS = ("header", "nav", "footer")
+SECRET_SETTINGS = frozenset({"notify.webhook_url"})
 
 
 class AuditError(Exception):
@@ -54,18 +56,21 @@ def is_local(url: str) -> bool:
 
 
 def new_run(db: sqlite_utils.Database, start_url: str, config: Config, *, as_of: date) -> int:
-    settings = {k: v for k, v in config.values.items()}
+    # A webhook URL often carries a secret token: never store it.
+    settings = {k: v for k, v in config.values.items() if k not in SECRET_SETTINGS}
     settings["config_file"] = config.source
+    settings["ignore"] = [dataclasses.asdict(rule) for rule in config.ignore]  # reports read them
     return create_run(db, start_url=start_url, site=host_key(start_url), as_of=as_of.isoformat(),
                       settings=settings)
 
 
 def run_audit(url: str, *, config: Config, db_path: str | Path, as_of: date | None = None,
-              log_file: str | Path | None = None) -> int:
+              log_file: str | Path | None = None, progress: bool = False) -> int:
     """Crawl and check ``url``; returns the run id. Raises :class:`AuditError` if it cannot run.
 
     Scrapy's own log (with tracebacks of network errors that are findings, not failures) goes
     to ``log_file`` when given and nowhere otherwise; the CLI prints its own one-line messages.
+    ``progress`` turns on the live progress line on stderr (``crawler/progress.py``).
     """
     from scrapy.crawler import AsyncCrawlerProcess
 
@@ -77,6 +82,7 @@ def run_audit(url: str, *, config: Config, db_path: str | Path, as_of: date | No
     db = open_db(db_path)
     run_id = new_run(db, normalize(url), config, as_of=as_of)
     settings = scrapy_settings(config, db_path=db_path, local=is_local(url))
+    settings.set("STOREAUDIT_PROGRESS", progress, priority="cmdline")
     if log_file:
         settings.set("LOG_FILE", str(log_file), priority="cmdline")
         settings.set("LOG_LEVEL", "INFO", priority="cmdline")

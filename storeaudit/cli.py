@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sys
 import textwrap
@@ -14,6 +15,7 @@ from typing import Any
 import click
 
 from checks.registry import REGISTRY, SEVERITY_RANK
+from storeaudit.store import utcnow
 
 __all__ = ["main"]
 
@@ -35,12 +37,13 @@ def one_line_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     from config import ConfigError
     from reports.model import ReportError
     from storeaudit.audit import AuditError
+    from storeaudit.locking import AuditLocked
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (ConfigError, AuditError, ReportError) as exc:
+        except (ConfigError, AuditError, ReportError, AuditLocked) as exc:
             raise Failure(str(exc)) from None
         except OSError as exc:
             raise Failure(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
@@ -82,57 +85,137 @@ def cli() -> None:
     """
 
 
+def gate_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--fail-on, --baseline, --fail-on-new: when the command exits 1 (storeaudit/gates.py)."""
+    func = click.option("--fail-on-new", is_flag=True,
+                        help="Fail only on findings that the previous complete audit of the same site did not have.")(func)
+    func = click.option("--baseline", default=None, metavar="RUN|FILE",
+                        help="Fail only on findings missing from this run id or JSON report (implies --fail-on-new).")(func)
+    return click.option("--fail-on", type=click.Choice(list(SEVERITY_RANK)), default="error", show_default=True,
+                        help="Exit 1 when there are findings at or above this severity.")(func)
+
+
+def schedule_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options for unattended audits: a log file, no output but errors, a webhook."""
+    func = click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors (no progress, no summary).")(func)
+    func = click.option("--webhook", default=None, metavar="URL",
+                        help="POST the Markdown summary here after the audit (overrides notify.webhook_url).")(func)
+    return click.option("--log-file", type=click.Path(dir_okay=False), default=None,
+                        help="Append the crawl's log and the audit's summary to this file.")(func)
+
+
 @cli.command()
 @click.argument("url")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
               help="TOML config file (see `storeaudit config example`).")
 @db_option
 @format_options
-@click.option("--fail-on", type=click.Choice(list(SEVERITY_RANK)), default="error", show_default=True,
-              help="Exit 1 when there are findings at or above this severity.")
+@gate_options
 @click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Audit as if today were this date (YYYY-MM-DD); makes audits reproducible.")
 @click.option("--max-pages", type=click.IntRange(min=1), default=None, help="Parse at most this many pages.")
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@schedule_options
 @one_line_errors
 def audit(url: str, config_path: str | None, db_path: str, fmt: str, output: str | None, fail_on: str,
-          as_of: Any, max_pages: int | None, quiet: bool) -> None:
+          baseline: str | None, fail_on_new: bool, as_of: Any, max_pages: int | None, log_file: str | None,
+          webhook: str | None, quiet: bool) -> None:
     """Crawl URL, check everything it references, and write a report.
+
+    Safe under cron: never prompts, and a second audit of the same database while one is
+    running exits 2 at once (docs/scheduling.md).
 
     \b
     Example:
         storeaudit audit https://staging.shop.example/ --format json --fail-on error
+        storeaudit audit https://shop.example/ --fail-on-new --log-file audit.log -q
     """
     from config import load_config
     from storeaudit.audit import run_audit, validate_start_url
+    from storeaudit.locking import audit_lock
 
     validate_start_url(url)
+    if baseline and not baseline.isdigit() and not Path(baseline).is_file():
+        raise Failure(f"--baseline {baseline}: no such file (give a run id or a JSON report)")
     overrides = {"crawl.max_pages": max_pages} if max_pages else None
     config = load_config(config_path, overrides=overrides)
-    run_id = run_audit(url, config=config, db_path=db_path, as_of=as_of.date() if as_of else None)
-    sys.exit(_finish(db_path, run_id, fmt, default_output(fmt, output), fail_on, quiet))
+    with audit_lock(db_path):
+        run_id = run_audit(url, config=config, db_path=db_path, as_of=as_of.date() if as_of else None,
+                           log_file=log_file, progress=not quiet)
+        code = _finish(db_path, run_id, fmt, default_output(fmt, output), Gate(fail_on, baseline, fail_on_new),
+                       quiet, log_file=log_file)
+        _notify(db_path, run_id, webhook or config["notify.webhook_url"], config["notify.webhook_timeout"])
+    sys.exit(code)
 
 
-def _finish(db_path: str, run_id: int, fmt: str, output: str, fail_on: str, quiet: bool) -> int:
-    from reports import write_report
+@dataclasses.dataclass(frozen=True)
+class Gate:
+    fail_on: str = "error"
+    baseline: str | None = None
+    fail_on_new: bool = False
+
+
+def _finish(db_path: str, run_id: int, fmt: str, output: str, gate: Gate, quiet: bool, *,
+            log_file: str | None = None) -> int:
+    """Write the report, print the summary; the exit code the gate decides."""
+    from reports import load_report, write_report
     from storeaudit.store import open_db
 
     db = open_db(db_path)
-    write_report(db, fmt, output, run_id=run_id)
-    run = db["runs"].get(run_id)
-    counts = dict(db.execute("select severity, count(distinct code || grp) from findings "
-                             "where run_id = ? group by severity", [run_id]).fetchall())
+    data = load_report(db, run_id)
+    write_report(db, fmt, output, data=data)
+    failing, against = _gate(db, data, gate)
+    counts = {s: sum(1 for g in data.groups if g.severity == s) for s in SEVERITY_RANK}
+    run = data.run
+    summary = ", ".join(f"{counts[s]} {s}{'s' if counts[s] != 1 else ''}" for s in SEVERITY_RANK)
+    lines = [f"Audit #{run_id} {run['status']}: {run['pages']} pages crawled, {run['fetches']} URLs "
+             f"checked; {summary}" + (f"; {len(data.new)} new since run #{data.previous['id']}, "
+                                      f"{len(data.fixed)} fixed" if data.previous else "") + "."]
+    if data.ignored:
+        lines.append(f"{sum(len(g.instances) for g in data.ignored)} ignored findings are not counted "
+                     "(`storeaudit ignore --list`).")
+    if failing:
+        lines.append(f"Failing: {len(failing)} defect{'s' if len(failing) != 1 else ''} at or above "
+                     f"{gate.fail_on}{against}.")
+    if output != "-":
+        lines.append(f"Report: {Path(output).resolve()}")
+    lines.append(f"Database: {Path(db_path).resolve()}")
     if not quiet:
-        summary = ", ".join(f"{counts.get(s, 0)} {s}{'s' if counts.get(s, 0) != 1 else ''}"
-                            for s in SEVERITY_RANK)
-        click.echo(f"Audit #{run_id} {run['status']}: {run['pages']} pages crawled, {run['fetches']} URLs "
-                   f"checked; {summary}.", err=True)
-        if output != "-":
-            click.echo(f"Report: {Path(output).resolve()}", err=True)
-        click.echo(f"Database: {Path(db_path).resolve()}", err=True)
-    threshold = SEVERITY_RANK[fail_on]
-    failing = sum(n for s, n in counts.items() if SEVERITY_RANK.get(s, 0) >= threshold)
+        for line in lines:
+            click.echo(line, err=True)
+    if log_file:
+        with open(log_file, "a", encoding="utf-8") as log:
+            log.writelines(f"{utcnow()} storeaudit: {line}\n" for line in lines)
     return EXIT_FINDINGS if failing else 0
+
+
+def _gate(db: Any, data: Any, gate: Gate) -> tuple[list[Any], str]:
+    """The failing defects, and how the baseline was chosen (for the summary line)."""
+    from storeaudit.gates import failing_groups
+    from storeaudit.history import baseline_fingerprints
+
+    if gate.baseline:
+        return (failing_groups(data, fail_on=gate.fail_on, baseline=baseline_fingerprints(db, gate.baseline)),
+                f" not in baseline {gate.baseline}")
+    if gate.fail_on_new:
+        prev = data.previous
+        fps = baseline_fingerprints(db, str(prev["id"])) if prev else set()
+        return (failing_groups(data, fail_on=gate.fail_on, baseline=fps),
+                f" new since run #{prev['id']}" if prev else " (no earlier complete audit: all are new)")
+    return failing_groups(data, fail_on=gate.fail_on), ""
+
+
+def _notify(db_path: str, run_id: int, url: str, timeout: float) -> None:
+    """POST the Markdown summary to the webhook, if one is set; a failure is a warning only."""
+    if not url:
+        return
+    from reports import render
+    from storeaudit.notify import NotifyError, post_summary
+    from storeaudit.store import open_db
+
+    try:
+        post_summary(url, render(open_db(db_path), "markdown", run_id=run_id), timeout=timeout)
+    except NotifyError as exc:
+        click.echo(f"storeaudit: warning: notification failed: {exc}", err=True)
 
 
 @cli.command()
@@ -149,11 +232,110 @@ def report(db_path: str, run_id: int | None, team: str | None, fmt: str, output:
         storeaudit report --team content --format html --output content.html
     """
     from reports import write_report
+
+    write_report(existing_db(db_path), fmt, default_output(fmt, output), run_id=run_id, team=team)
+
+
+def existing_db(db_path: str) -> Any:
+    """Open an audit database that must already exist (reading commands never create one)."""
     from storeaudit.store import open_db
 
     if not Path(db_path).exists():
         raise Failure(f"no audit database at {db_path}")
-    write_report(open_db(db_path), fmt, default_output(fmt, output), run_id=run_id, team=team)
+    return open_db(db_path)
+
+
+@cli.command()
+@db_option
+@click.argument("run_a", type=int, required=False)
+@click.argument("run_b", type=int, required=False)
+@click.option("--team", default=None, help="Only this team's findings.")
+@click.option("--json", "as_json", is_flag=True, help="Print the diff as JSON.")
+@one_line_errors
+def diff(db_path: str, run_a: int | None, run_b: int | None, team: str | None, as_json: bool) -> None:
+    """List new, fixed and still-open findings between two runs, per team.
+
+    Findings are matched by fingerprint, which survives cosmetic changes (query order,
+    trailing slashes, whitespace, the store's host name). Default: the last two complete
+    audits of the same site.
+
+    \b
+    Example:
+        storeaudit diff
+        storeaudit diff 12 15 --team content
+    """
+    import json
+
+    from storeaudit.history import default_pair, diff_runs
+
+    db = existing_db(db_path)
+    if (run_a is None) != (run_b is None):
+        raise Failure("give both RUN_A and RUN_B, or neither (the last two complete audits)")
+    if run_a is None or run_b is None:
+        run_a, run_b = default_pair(db)
+    result = diff_runs(db, run_a, run_b)
+    teams = {t: v for t, v in result.by_team().items() if team in (None, t)}
+    if as_json:
+        data = result.as_dict()
+        data["teams"] = {t: v for t, v in data["teams"].items() if t in teams}
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    a, b = result.a, result.b
+    click.echo(f"Run #{a['id']} ({a['started_at']}) -> run #{b['id']} ({b['started_at']}), {b['start_url']}")
+    if not teams:
+        click.echo("No findings in either run.")
+    for name, states in teams.items():
+        click.echo(f"\n{name}: {len(states['new'])} new, {len(states['fixed'])} fixed, "
+                   f"{len(states['open'])} still open")
+        for state in ("new", "fixed", "open"):
+            for e in states[state]:
+                subject = e.target or e.grp
+                click.echo(f"  {state:<5} {e.fingerprint} {e.code:<8} {e.severity:<7} {e.page}  {subject}")
+    if result.ignored:
+        click.echo(f"\n{result.ignored} ignored findings in run #{b['id']} are not listed.")
+
+
+@cli.command()
+@db_option
+@click.argument("fingerprint", required=False)
+@click.option("--reason", default=None, help="Why the finding is accepted (required when adding).")
+@click.option("--list", "list_", is_flag=True, help="List the ignored fingerprints and their reasons.")
+@click.option("--remove", is_flag=True, help="Stop ignoring FINGERPRINT.")
+@one_line_errors
+def ignore(db_path: str, fingerprint: str | None, reason: str | None, list_: bool, remove: bool) -> None:
+    """Accept a finding: hide it from --fail-on gates and the report's main sections.
+
+    Ignored findings stay listed, with the reason, in a separate section of the HTML report
+    (and the CSV's `ignored` column), so nothing silently disappears. Fingerprints are in the
+    JSON and CSV reports and `storeaudit diff`. Rules in the config ([[ignore]]) work too.
+
+    \b
+    Example:
+        storeaudit ignore 3f1c0a9e5b7d2c41 --reason "Partner page, removal agreed for March"
+        storeaudit ignore --list
+    """
+    from storeaudit.store import add_ignore
+
+    db = existing_db(db_path)
+    if list_:
+        for row in db["ignores"].rows_where(order_by="added_at"):
+            click.echo(f"{row['fingerprint']}  {row['added_at']}  {row['reason']}")
+        return
+    if not fingerprint:
+        raise Failure("give the FINGERPRINT of a finding (or --list)")
+    if remove:
+        with db.conn:
+            gone = db.execute("delete from ignores where fingerprint = ?", [fingerprint]).rowcount
+        if not gone:
+            raise Failure(f"{fingerprint} is not ignored")
+        click.echo(f"{fingerprint}: no longer ignored")
+        return
+    if not reason or not reason.strip():
+        raise Failure("say why the finding is accepted: --reason TEXT")
+    if not db.execute("select 1 from findings where fingerprint = ? limit 1", [fingerprint]).fetchone():
+        raise Failure(f"no finding with fingerprint {fingerprint} in {db_path}")
+    add_ignore(db, fingerprint, reason.strip())
+    click.echo(f"{fingerprint}: ignored ({reason.strip()})")
 
 
 @cli.command("checks")
@@ -214,15 +396,16 @@ def demo(out_dir: str, as_of: Any) -> None:
     from storeaudit.audit import run_audit
     from storeaudit.demo import DEMO_CONFIG
     from storeaudit.demo.server import DemoServer
+    from storeaudit.locking import audit_lock
 
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     db_path = folder / "storeaudit.db"
-    with DemoServer() as server:
+    with audit_lock(db_path), DemoServer() as server:
         click.echo(f"Demo store serving at {server.url}", err=True)
         run_id = run_audit(server.url, config=load_config(DEMO_CONFIG), db_path=db_path,
-                           as_of=as_of.date() if as_of else None)
-    _finish(str(db_path), run_id, "html", str(folder / "report.html"), "error", quiet=False)
+                           as_of=as_of.date() if as_of else None, progress=True)
+        _finish(str(db_path), run_id, "html", str(folder / "report.html"), Gate(), quiet=False)
 
 
 @cli.group()

@@ -17,9 +17,9 @@ from typing import Any
 
 import sqlite_utils
 
-__all__ = ["BatchWriter", "SCHEMA_VERSION", "create_run", "finish_run_row", "open_db", "utcnow"]
+__all__ = ["BatchWriter", "SCHEMA_VERSION", "add_ignore", "create_run", "finish_run_row", "open_db", "utcnow"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: ignores table
 
 _TABLES: dict[str, dict[str, Any]] = {
     "runs": dict(
@@ -50,6 +50,12 @@ _TABLES: dict[str, dict[str, Any]] = {
                  "fingerprint": str},
         pk="id",
     ),
+    # Accepted findings (`storeaudit ignore FINGERPRINT --reason ...`): hidden from gates and the
+    # main report, listed separately in it. Config `[[ignore]]` rules are kept in runs.settings.
+    "ignores": dict(
+        columns={"fingerprint": str, "reason": str, "added_at": str},
+        pk="fingerprint",
+    ),
 }
 
 _INDEXES = [
@@ -57,6 +63,7 @@ _INDEXES = [
     ("links", ["run_id", "source"]),
     ("findings", ["run_id", "code", "grp"]),
     ("findings", ["fingerprint"]),
+    ("runs", ["site", "status"]),
 ]
 
 
@@ -107,6 +114,13 @@ def finish_run_row(db: sqlite_utils.Database, run_id: int, *, status: str, messa
         update["limits_hit"] = json.dumps(limits_hit, sort_keys=True)
     with db.conn:
         db["runs"].update(run_id, update)
+
+
+def add_ignore(db: sqlite_utils.Database, fingerprint: str, reason: str) -> None:
+    """Accept a finding: gates and the main report skip it; reports list it with ``reason``."""
+    with db.conn:
+        db["ignores"].upsert({"fingerprint": fingerprint, "reason": reason, "added_at": utcnow()},
+                             pk="fingerprint")
 
 
 class BatchWriter:

@@ -59,3 +59,40 @@ def demo_audit(demo_store, tmp_path_factory) -> dict[str, Any]:
     data["_exit_code"] = result.code
     data["_db"] = str(folder / "audit.db")
     return data
+
+
+def change_store(site: Path) -> None:
+    """Between two audits: fix one defect, add one, and make a cosmetic change to a third."""
+    kettle = site / "product" / "copper-kettle.html"
+    kettle.write_text(kettle.read_text().replace('href="/product/discontinued-teapot"', 'href="/product/chef-knife"'))
+    returns = site / "returns.html"
+    returns.write_text(returns.read_text().replace(
+        "  </main>", '    <p>Print our <a href="/returns-form">returns form</a>.</p>\n  </main>', 1))
+    gem = site / "product" / "hidden-gem.html"  # trailing slash and link-text whitespace only
+    gem.write_text(gem.read_text().replace('<a href="/care-guide">care instructions</a>',
+                                           '<a href="/care-guide/">care\n   instructions</a>'))
+
+
+@pytest.fixture(scope="session")
+def store_history(tmp_path_factory) -> dict[str, Any]:
+    """Two audits of a copy of the demo store, changed between them (see :func:`change_store`),
+    in one database; the second is gated with --fail-on-new."""
+    import shutil
+
+    from storeaudit.demo import SITE_DIR
+
+    folder = tmp_path_factory.mktemp("history")
+    site = folder / "site"
+    shutil.copytree(SITE_DIR, site)
+    db = folder / "audit.db"
+    common = ("--config", str(DEMO_CONFIG), "--db", str(db), "--as-of", "2026-11-25")
+    with DemoServer(site_dir=site) as server:
+        first = run_cli("audit", server.url, *common, "--format", "json", "--output", str(folder / "first.json"))
+        change_store(site)
+        second = run_cli("audit", server.url, *common, "--format", "json", "--output", str(folder / "second.json"),
+                         "--fail-on-new", "--fail-on", "warning")
+        origin = server.origin
+    assert first.code == 1 and second.code in (0, 1), (first.stderr, second.stderr)
+    return {"db": str(db), "folder": folder, "first": first, "second": second, "origin": origin,
+            "first_json": json.loads((folder / "first.json").read_text()),
+            "second_json": json.loads((folder / "second.json").read_text())}

@@ -76,3 +76,16 @@ def test_report_from_an_empty_database_exits_2(tmp_path):
 
 def test_unknown_check_code_for_explain():
     assert_one_line_error(run_cli("explain", "NOPE1"), "NOPE1")
+
+
+def test_ignore_rule_without_reason_names_the_key(tmp_path):
+    cfg = tmp_path / "ignore.toml"
+    cfg.write_text('[[ignore]]\ncode = "LINK002"\n')
+    assert_one_line_error(run_cli("config", "check", str(cfg)), "ignore[0].reason", str(cfg))
+
+
+def test_missing_baseline_file_exits_2_before_crawling(tmp_path):
+    result = run_cli("audit", f"http://127.0.0.1:{closed_port()}/", "--db", str(tmp_path / "a.db"),
+                     "--baseline", str(tmp_path / "nope.json"))
+    assert_one_line_error(result, "nope.json")
+    assert not (tmp_path / "a.db").exists()

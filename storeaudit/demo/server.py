@@ -268,8 +268,9 @@ EXTERNAL_ROUTES: dict[str, Callable[[_Handler], None]] = {}
 class DemoServer:
     """The demo store and its partner site, on two free ports of 127.0.0.1."""
 
-    def __init__(self, slow_delay: float = SLOW_IMAGE_DELAY):
+    def __init__(self, slow_delay: float = SLOW_IMAGE_DELAY, *, site_dir: Path | str | None = None):
         self.slow_delay = slow_delay
+        self.site_dir = Path(site_dir) if site_dir else SITE_DIR  # a changed copy, for diff tests
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._mug_seen = False
@@ -284,7 +285,7 @@ class DemoServer:
         if self._store is not None:
             return self
         self._stopping.clear()
-        self._store = _Server(self, SITE_DIR, self.requests, ROUTES)
+        self._store = _Server(self, self.site_dir, self.requests, ROUTES)
         self._partner = _Server(self, EXTERNAL_DIR, self.external_requests, EXTERNAL_ROUTES)
         self.origin = "http://127.0.0.1:%d" % self._store.server_address[1]
         self.external_origin = "http://127.0.0.1:%d" % self._partner.server_address[1]

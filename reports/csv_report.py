@@ -1,0 +1,39 @@
+"""CSV output: one row per finding instance, for spreadsheets and analysts.
+
+Ignored (accepted) findings are included at the end with their reason in the ``ignored``
+column, so a filter shows them and nothing silently disappears.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from reports.model import Group, ReportData
+
+__all__ = ["COLUMNS", "render"]
+
+COLUMNS = ("code", "category", "team", "severity", "template", "new", "page", "page_title", "target",
+           "region", "element", "text", "message", "group", "fingerprint", "ignored")
+
+
+def _rows(groups: list[Group]):
+    for g in groups:
+        for i in g.instances:
+            yield {
+                "code": g.code, "category": g.category, "team": g.team, "severity": g.severity,
+                "template": "yes" if g.template else "no", "new": "yes" if i.new else "no",
+                "page": i.page, "page_title": i.title, "target": g.target,
+                "region": i.evidence.get("region", ""), "element": i.evidence.get("element", ""),
+                "text": i.evidence.get("text") or i.evidence.get("quote") or "", "message": i.message,
+                "group": g.id, "fingerprint": i.fingerprint, "ignored": i.ignored or "",
+            }
+
+
+def render(data: ReportData) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(_rows(data.groups))
+    writer.writerows(_rows(data.ignored))
+    return out.getvalue()

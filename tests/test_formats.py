@@ -1,0 +1,102 @@
+"""Golden-file tests of the CSV, JUnit and Markdown formatters over a database built row by row
+(tests/reportdb.py). Regenerate after an intended change with UPDATE_GOLDEN=1 and review the diff."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+import reportdb
+from checks.registry import REGISTRY
+from reports import FORMATS, render
+from reports.model import load_report
+from storeaudit.gates import failing_groups
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    return reportdb.build(tmp_path_factory.mktemp("formats") / "report.db")
+
+
+def golden(name: str, text: str) -> str:
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    return path.read_text(encoding="utf-8")
+
+
+def test_every_format_has_one_formatter():
+    assert set(FORMATS) == {"html", "json", "csv", "junit", "markdown"}
+
+
+def test_csv_matches_golden_file(db):
+    text = render(db, "csv")
+    assert text == golden("report.csv", text)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 8  # one row per instance: 4 footer pages, 3 more defects, 1 ignored
+    evil = next(r for r in rows if r["text"] == reportdb.EVIL_TEXT)
+    assert evil["page_title"] == reportdb.EVIL_TITLE and evil["new"] == "yes"
+    assert rows[-1]["ignored"] == "Partner moves its recipes in spring"
+
+
+def test_junit_matches_golden_file_and_lists_every_check_per_team(db):
+    text = render(db, "junit")
+    root = ET.fromstring(text.encode("utf-8"))
+    suites = root.findall("testsuite")
+    assert [s.get("name") for s in suites] == ["storeaudit.content", "storeaudit.it"]
+    for suite in suites:
+        assert len(suite.findall("testcase")) == int(suite.get("tests")) == len(REGISTRY)
+    failing = [{"suite": s.get("name"), "case": c.get("name"), "type": f.get("type"),
+                "message": f.get("message"), "text": f.text}
+               for s in suites for c in s.findall("testcase") for f in c.findall("failure")]
+    assert int(root.get("failures")) == len(failing) == 4
+    expected = json.dumps(failing, indent=2, ensure_ascii=False) + "\n"
+    assert expected == golden("junit-failures.json", expected)
+
+
+def test_markdown_matches_golden_file(db):
+    text = render(db, "markdown")
+    assert text == golden("summary.md", text)
+    assert "<script>" not in text and "<img" not in text  # crawled HTML is escaped
+
+
+def test_team_filter_keeps_only_that_team(db):
+    data = load_report(db, team="content")
+    assert data.teams == ["content"] and {g.team for g in data.groups} == {"content"}
+    html = render(db, "html", team="content")
+    assert 'id="team-it"' not in html and 'id="team-content"' in html
+
+
+def test_gates_fail_on_severity_baseline_and_skip_ignored(db):
+    data = load_report(db)
+    assert {g.code for g in failing_groups(data, fail_on="error")} == {"LINK001", "IMG001"}
+    assert {g.code for g in failing_groups(data, fail_on="warning")} == {"LINK001", "IMG001", "LINK004"}
+    # against the previous run only the new gift-card link (error) is new; LINK004 is a warning
+    before = {r[0] for r in db.execute("select fingerprint from findings where run_id = 1")}
+    new = failing_groups(data, fail_on="error", baseline=before)
+    assert [g.target for g in new] == ["https://shop.test/gift-cards?b=2&a=1"]
+    assert [g.code for g in failing_groups(data, fail_on="notice", baseline=before)] == ["LINK001", "LINK004"]
+    # the ignored LINK002 counts nowhere, at any level
+    assert all(g.code != "LINK002" for g in failing_groups(data, fail_on="notice"))
+    assert [g.code for g in data.ignored] == ["LINK002"]
+
+
+def test_an_interrupted_run_with_limits_says_so_everywhere(tmp_path):
+    db = reportdb.build(tmp_path / "interrupted.db")
+    db["runs"].update(2, {"status": "interrupted", "message": "the crawl was stopped early (shutdown)",
+                          "limits_hit": json.dumps({"max_pages": 17})})
+    html = render(db, "html")
+    assert 'class="banner interrupted"' in html and "the crawl was stopped early (shutdown)" in html
+    assert 'class="banner limits"' in html and "max_pages (17 URLs held back)" in html
+    md = render(db, "markdown")
+    assert "**Warning: this audit was interrupted**" in md and "max\\_pages (17)" in md
+    # an interrupted run is no baseline: a later report compares with the last complete one
+    assert load_report(db, 2).previous["id"] == 1
