@@ -1,0 +1,135 @@
+"""Leaked error messages: visible text that shows the platform failed while building the page.
+
+Patterns are the fingerprints of real failures (a PHP error names its .php file and line, a
+Python traceback starts with "Traceback (most recent call last)", SQL errors carry their
+engine's codes) rather than words that also occur in prose; "undefined" and "NaN" count only
+inside prices and product names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from checks.context import PageContext
+from checks.registry import Finding, page_check
+from checks.text_content import visible_blocks
+from crawler.extract import ParsedPage, region_of
+
+_PLATFORM_ERRORS = re.compile("|".join([
+    # PHP
+    r"\b(?:Fatal error|Parse error|Warning|Notice|Deprecated|Catchable fatal error|Strict Standards)\s*:\s+"
+    r"[^\n]{1,300}?\bin\s+\S+\.(?:php|phtml|inc)\b(?:\s+on\s+line\s+\d+)?",
+    r"\bPHP (?:Fatal error|Warning|Notice|Parse error|Deprecated):",
+    r"\bUncaught (?:[A-Z]\w*\\)*[A-Z]\w*(?:Exception|Error)\b",
+    # Python, Java, .NET, Ruby, Node
+    r"Traceback \(most recent call last\)",
+    r"\bat [\w$.]+\((?:[\w$]+\.java|Native Method|Unknown Source):?\d*\)",
+    r"\bException in thread \"[^\"]+\"",
+    r"Server Error in '[^']*' Application",
+    r"\bSystem\.[A-Z]\w+Exception\b",
+    r"\b[A-Z]\w+(?:Error|Exception) at /[\w/.-]+",  # Django debug page title
+    r"\bActionView::Template::Error\b|\bNoMethodError\b.*\bfor nil\b",
+    r"\bat (?:Object|Module)\.<anonymous> \(",
+    # SQL
+    r"You have an error in your SQL syntax",
+    r"\bORA-\d{5}\b",
+    r"\bSQLSTATE\[\w+\]",
+    r"\bPDOException\b",
+    r"Unclosed quotation mark after the character string",
+    r"\bpg_(?:query|exec)\(\)",
+    r"\bmysqli?_\w+\(\) expects parameter",
+    r"Microsoft OLE DB Provider for",
+    r"\bpsycopg2?\.\w+(?:Error|Exception)\b",
+    r"\bsqlite3\.(?:Operational|Integrity|Programming)Error\b",
+    r"\bERROR:\s+(?:syntax error at or near|relation \"[^\"]+\" does not exist|duplicate key value)",
+]))
+_PLACEHOLDER = re.compile(
+    r"\{\{\s*[\w.$\[\]'\"|: ()-]{1,80}?\s*\}\}"  # {{ product.name }}, {{ price | money }}
+    r"|\{%-?\s*(?:if|for|block|include|trans|endif|endfor|else|set|render|assign)\b[^%]{0,80}-?%\}"
+    r"|\$\{\s*[A-Za-z_][\w.\[\]]{0,60}\s*\}"  # ${price}
+    r"|\[%\s*[\w.]+\s*%\]|%%[A-Z_]{3,40}%%|\{\$[A-Za-z_][\w.]*\}"
+)
+_BROKEN_VALUE = re.compile(r"\b(?:undefined|NaN|null|Infinity)\b|\[object Object\]")
+_ALWAYS_BROKEN = re.compile(r"\[object Object\]|[£$€¥]\s?(?:NaN|undefined|null)\b|\b(?:NaN|undefined)\s?[£$€¥]")
+_VALUE_HINT = re.compile(r"price|amount|total|cost|product[-_]?(?:name|title)|item[-_]?(?:name|title)|^name$|^title$")
+_VALUE_PROPS = frozenset({"price", "name", "lowprice", "highprice", "pricecurrency"})
+
+
+def _finding(code: str, page: ParsedPage, quote: str, found: str, message: str, element: str = "p",
+             region: str = "main") -> Finding:
+    return Finding(code=code, page=page.url, group=found[:200], region=region,
+                   message=f'{message}: "{found[:120]}"',
+                   evidence={"quote": quote[:300], "match": found[:200], "element": element, "region": region})
+
+
+@page_check("ERR001", "leaked-platform-error", category="error-message", severity="error", team="it",
+            title="Error message of the platform shown on the page")
+def leaked_error(page: ParsedPage, options: None, context: PageContext) -> Iterator[Finding]:
+    """The page shows a platform failure as text: a PHP warning or fatal error, a stack trace
+    ("Traceback (most recent call last)", Java/.NET exceptions) or a database error ("You have
+    an error in your SQL syntax", ORA-00942, SQLSTATE). Shoppers see a broken shop, often
+    with missing content, and the message can reveal file paths and queries to attackers.
+
+    Fix the failing code or query; switch off error display on the live site
+    (``display_errors = Off``, ``DEBUG = False``) and log errors instead.
+    """
+    for block in visible_blocks(page):
+        for m in _PLATFORM_ERRORS.finditer(block.text):
+            yield _finding("ERR001", page, block.text, m.group(0), "Platform error shown on the page", block.tag)
+            break
+
+
+@page_check("ERR002", "unrendered-template-placeholder", category="error-message", severity="error", team="it",
+            title="Template placeholder shown instead of its value")
+def unrendered_placeholder(page: ParsedPage, options: None, context: PageContext) -> Iterator[Finding]:
+    """The page shows template code instead of content: ``{{ product.name }}``, ``${price}``,
+    ``{% if ... %}``. The template engine did not fill in the value, so the shopper sees code
+    where a name, price or message should be. Text shown as code (``<code>``, ``<pre>``) is
+    not reported.
+
+    Find the template or content block that prints the placeholder and fix the variable name
+    or the data it reads; check that the page is rendered by the template engine at all.
+    """
+    for block in visible_blocks(page):
+        if block.code:
+            continue
+        for m in _PLACEHOLDER.finditer(block.text):
+            yield _finding("ERR002", page, block.text, m.group(0), "Unrendered placeholder", block.tag)
+
+
+@page_check("ERR003", "broken-price-or-name", category="error-message", severity="error", team="it",
+            title="Price or product name shown as undefined, NaN or [object Object]")
+def broken_value(page: ParsedPage, options: None, context: PageContext) -> Iterator[Finding]:
+    """A price or product name reads "undefined", "NaN", "null" or "[object Object]": a
+    script or template computed it from data that was missing. Shoppers cannot buy what has
+    no price. Only prices and names (schema.org ``price``/``name``, elements whose class says
+    price, amount, total or name) count, and currency amounts such as "£NaN" anywhere; the
+    same words in prose ("the undefined area") are not reported.
+
+    Fix the script or template that formats the value, and the product data it reads
+    (often a missing price or a variant without a name).
+    """
+    root = page.root
+    if root is None:
+        return
+    seen: set[str] = set()
+    for el in root.iter():
+        if not isinstance(el.tag, str) or el.tag in ("script", "style", "template", "noscript", "head", "title", "meta"):
+            continue
+        props = set((el.get("itemprop") or "").lower().split())
+        hint = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
+        if not (props & _VALUE_PROPS or any(_VALUE_HINT.search(h) for h in hint.split())):
+            continue
+        text = " ".join(el.text_content().split())
+        if len(text) > 120:
+            continue
+        m = _BROKEN_VALUE.search(text)
+        if m and text not in seen:
+            seen.add(text)
+            yield _finding("ERR003", page, text, text, "Broken price or name", el.tag, region_of(el))
+    for block in visible_blocks(page):
+        for m in _ALWAYS_BROKEN.finditer(block.text):
+            if not any(m.group(0) in s for s in seen):
+                seen.add(m.group(0))
+                yield _finding("ERR003", page, block.text, m.group(0), "Broken price or name", block.tag)
