@@ -94,8 +94,11 @@ def unrendered_placeholder(page: ParsedPage, options: None, context: PageContext
     for block in visible_blocks(page):
         if block.code:
             continue
-        for m in _PLACEHOLDER.finditer(block.text):
-            yield _finding("ERR002", page, block.text, m.group(0), "Unrendered placeholder", block.tag)
+        found = [m.group(0) for m in _PLACEHOLDER.finditer(block.text)]
+        if found:  # one finding per block: "{% if %}x{% endif %}" is one defect
+            finding = _finding("ERR002", page, block.text, found[0], "Unrendered placeholder", block.tag)
+            finding.evidence["placeholders"] = found[:10]
+            yield finding
 
 
 @page_check("ERR003", "broken-price-or-name", category="error-message", severity="error", team="it",
@@ -130,6 +133,6 @@ def broken_value(page: ParsedPage, options: None, context: PageContext) -> Itera
             yield _finding("ERR003", page, text, text, "Broken price or name", el.tag, region_of(el))
     for block in visible_blocks(page):
         for m in _ALWAYS_BROKEN.finditer(block.text):
-            if not any(m.group(0) in s for s in seen):
+            if not any(m.group(0) in s or s in m.group(0) for s in seen):
                 seen.add(m.group(0))
                 yield _finding("ERR003", page, block.text, m.group(0), "Broken price or name", block.tag)

@@ -14,7 +14,7 @@ from crawler.extract import ParsedPage, region_of
 from crawler.facts import iter_json_ld
 from crawler.urls import resolve
 
-_LOREM = re.compile(r"\blorem ipsum\b|\bdolor sit amet\b", re.I)
+_LOREM = re.compile(r"\blorem ipsum\b", re.I)
 _PRODUCT_PLACEHOLDER = re.compile(
     r"\b(?:TBD|TBC|TODO|FIXME)\b"
     r"|(?i:\bcoming soon\b|\bdescription (?:to follow|coming soon)\b|\bplaceholder (?:text|copy|description)\b"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from scrapy import signals
@@ -21,7 +22,14 @@ from storeaudit.store import BatchWriter, create_run, open_db
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["StorePipeline", "page_row"]
+__all__ = ["StorePipeline", "link_rows", "page_row"]
+
+
+def link_rows(run_id: int, page: ParsedPage) -> Iterator[dict[str, Any]]:
+    """The ``links`` rows of a parsed page: one edge per reference."""
+    for r in page.refs:
+        yield {"run_id": run_id, "source": page.url, "target": r.url, "fragment": r.fragment,
+               "kind": r.kind, "text": r.text, "region": r.region}
 
 
 def page_row(run_id: int, page: ParsedPage) -> dict[str, Any]:
@@ -84,10 +92,7 @@ class StorePipeline:
         page = item.page
         run_id = self.run_id
         self.writer.add("pages", page_row(run_id, page))
-        self.writer.extend("links", ({
-            "run_id": run_id, "source": page.url, "target": r.url, "fragment": r.fragment,
-            "kind": r.kind, "text": r.text, "region": r.region,
-        } for r in page.refs))
+        self.writer.extend("links", link_rows(run_id, page))
         self.writer.extend("findings", (self.page_checks.row(run_id, f) for f in self.page_checks.run(page)))
         page.root = None  # the tree is the biggest thing a page holds; let it go now
 
