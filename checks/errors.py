@@ -116,7 +116,7 @@ def broken_value(page: ParsedPage, options: None, context: PageContext) -> Itera
     root = page.root
     if root is None:
         return
-    seen: set[str] = set()
+    candidates: list[tuple[str, str, str]] = []
     for el in root.iter():
         if not isinstance(el.tag, str) or el.tag in ("script", "style", "template", "noscript", "head", "title", "meta"):
             continue
@@ -127,10 +127,14 @@ def broken_value(page: ParsedPage, options: None, context: PageContext) -> Itera
         text = " ".join(el.text_content().split())
         if len(text) > 120:
             continue
-        m = _BROKEN_VALUE.search(text)
-        if m and text not in seen:
-            seen.add(text)
-            yield _finding("ERR003", page, text, text, "Broken price or name", el.tag, region_of(el))
+        if _BROKEN_VALUE.search(text):
+            candidates.append((text, el.tag, region_of(el)))
+    seen: set[str] = set()
+    for text, tag, region in candidates:  # the innermost element says it best: "£NaN", not "£NaN In stock"
+        if text in seen or any(other != text and other in text for other, _, _ in candidates):
+            continue
+        seen.add(text)
+        yield _finding("ERR003", page, text, text, "Broken price or name", tag, region)
     for block in visible_blocks(page):
         for m in _ALWAYS_BROKEN.finditer(block.text):
             if not any(m.group(0) in s or s in m.group(0) for s in seen):

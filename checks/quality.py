@@ -44,11 +44,13 @@ def placeholder_text(page: ParsedPage, options: None, context: PageContext) -> I
         found = [m.group(0) for m in _LOREM.finditer(block.text)]
         if product:
             found += [m.group(0) for m in _PRODUCT_PLACEHOLDER.finditer(block.text)]
-        for phrase in dict.fromkeys(found):
+        if found:  # one finding per block, naming every placeholder in it
+            phrase = found[0]
             quote = next((s for s in sentences(block.text) if phrase in s), block.text)
-            yield Finding(code="QUAL001", page=page.url, group=phrase.lower(),
-                          message=f'Placeholder text: "{phrase}"',
-                          evidence={"quote": quote[:300], "phrase": phrase, "element": block.tag, "region": "main"})
+            yield Finding(code="QUAL001", page=page.url, group=block.text[:200].lower(),
+                          message="Placeholder text: " + ", ".join(f'"{p}"' for p in dict.fromkeys(found)),
+                          evidence={"quote": quote[:300] if len(found) == 1 else block.text[:300],
+                                    "phrases": list(dict.fromkeys(found)), "element": block.tag, "region": "main"})
 
 
 @dataclass(frozen=True)
