@@ -322,7 +322,7 @@ def product_page(slug: str) -> str:
     price = "£NaN" if slug == "cork-trivet" else p["price"]  # DEFECT 17: price the template could not compute
     stock = '<span class="stock">In stock</span>'
     if slug == "enamel-colander":  # out of stock, yet promoted on /sale/ (DEFECT 24)
-        stock = '<link itemprop="availability" href="https://schema.org/OutOfStock"><span class="stock">Out of stock</span>'
+        stock = '<meta itemprop="availability" content="https://schema.org/OutOfStock"><span class="stock">Out of stock</span>'
     if slug == "cast-iron-skillet":  # DEFECT 21: structured-data offer that ended
         head_data = """  <script type="application/ld+json">{"@context": "https://schema.org", "@type": "Product", "name": "Pre-Seasoned Cast Iron Skillet 26cm",
    "offers": {"@type": "Offer", "price": "33.60", "priceCurrency": "GBP", "priceValidUntil": "2025-01-31"}}</script>
