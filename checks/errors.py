@@ -44,6 +44,9 @@ _PLATFORM_ERRORS = re.compile("|".join([
     r"\bsqlite3\.(?:Operational|Integrity|Programming)Error\b",
     r"\bERROR:\s+(?:syntax error at or near|relation \"[^\"]+\" does not exist|duplicate key value)",
 ]))
+#: Words one of _PLATFORM_ERRORS always contains (lower case): a fast test before the slow regex.
+_ERROR_ANCHORS = ("error", "warning", "notice", "deprecated", "strict standards", "uncaught", "traceback",
+                  "exception", ".java", "ora-", "sqlstate", "unclosed quotation", "pg_", "mysql", "ole db", "anonymous")
 _PLACEHOLDER = re.compile(
     r"\{\{\s*[\w.$\[\]'\"|: ()-]{1,80}?\s*\}\}"  # {{ product.name }}, {{ price | money }}
     r"|\{%-?\s*(?:if|for|block|include|trans|endif|endfor|else|set|render|assign)\b[^%]{0,80}-?%\}"
@@ -75,6 +78,9 @@ def leaked_error(page: ParsedPage, options: None, context: PageContext) -> Itera
     (``display_errors = Off``, ``DEBUG = False``) and log errors instead.
     """
     for block in visible_blocks(page):
+        low = block.text.lower()
+        if not any(a in low for a in _ERROR_ANCHORS):
+            continue
         for m in _PLATFORM_ERRORS.finditer(block.text):
             yield _finding("ERR001", page, block.text, m.group(0), "Platform error shown on the page", block.tag)
             break
@@ -92,7 +98,7 @@ def unrendered_placeholder(page: ParsedPage, options: None, context: PageContext
     or the data it reads; check that the page is rendered by the template engine at all.
     """
     for block in visible_blocks(page):
-        if block.code:
+        if block.code or not ("{" in block.text or "[%" in block.text or "%%" in block.text):
             continue
         found = [m.group(0) for m in _PLACEHOLDER.finditer(block.text)]
         if found:  # one finding per block: "{% if %}x{% endif %}" is one defect
@@ -116,6 +122,9 @@ def broken_value(page: ParsedPage, options: None, context: PageContext) -> Itera
     root = page.root
     if root is None:
         return
+    text = root.text_content()
+    if not any(w in text for w in ("undefined", "NaN", "null", "Infinity", "[object Object]")):
+        return  # nothing broken anywhere: skip the walk over every element
     candidates: list[tuple[str, str, str]] = []
     for el in root.iter():
         if not isinstance(el.tag, str) or el.tag in ("script", "style", "template", "noscript", "head", "title", "meta"):

@@ -21,6 +21,9 @@ _PRODUCT_PLACEHOLDER = re.compile(
     r"|\binsert (?:text|copy|description) here\b)")
 
 
+_PLACEHOLDER_WORDS = ("lorem", "tbd", "tbc", "todo", "fixme", "coming soon", "to follow", "placeholder", "insert")
+
+
 def _ok_page(page: ParsedPage) -> bool:
     return page.root is not None and 200 <= page.status < 300
 
@@ -39,7 +42,8 @@ def placeholder_text(page: ParsedPage, options: None, context: PageContext) -> I
         return
     product = is_product_page(page)
     for block in main_blocks(page):
-        if block.code:
+        low = block.text.lower()
+        if block.code or not any(w in low for w in (_PLACEHOLDER_WORDS if product else ("lorem",))):
             continue
         found = [m.group(0) for m in _LOREM.finditer(block.text)]
         if product:

@@ -89,8 +89,9 @@ class ReadabilityOptions:
     max_grade: float = field(default=12.0, metadata={"help": "Flesch-Kincaid grade above this is hard (English pages)"})
     max_avg_sentence_words: float = field(default=25.0, metadata={"help": "average words per sentence above this is hard"})
     strict_urls: tuple[str, ...] = field(default=PRODUCT_URLS, metadata={"help": "URL path globs held to the strict thresholds (product copy)"})
-    strict_min_reading_ease: float = field(default=30.0, metadata={"help": "reading ease threshold on strict pages"})
-    strict_max_grade: float = field(default=12.0, metadata={"help": "grade threshold on strict pages"})
+    strict_min_reading_ease: float = field(default=50.0, metadata={"help": "reading ease threshold on strict pages"})
+    strict_max_grade: float = field(default=10.0, metadata={"help": "grade threshold on strict pages"})
+    min_paragraph_words: int = field(default=40, metadata={"help": "a paragraph with at least this many words is also scored alone: one hard paragraph is reported even when the page as a whole reads well"})
     exclude_urls: tuple[str, ...] = field(default=LEGAL_URLS, metadata={"help": "URL path globs never scored (legal pages)"})
 
 
@@ -126,11 +127,13 @@ def hard_to_read(page: ParsedPage, options: ReadabilityOptions, context: PageCon
         problems.append(f"grade {scores.grade} (over {max_grade})")
     if scores.avg_sentence_words > options.max_avg_sentence_words:
         problems.append(f"{scores.avg_sentence_words} words per sentence (over {options.max_avg_sentence_words})")
+    paragraph = min(prose, key=lambda p: score_text(p, lang).reading_ease)
+    worst = score_text(paragraph, lang)
+    if worst.words >= options.min_paragraph_words and worst.reading_ease < min_ease and not problems:
+        problems.append(f"a paragraph with reading ease {worst.reading_ease} (under {min_ease})")
     if not problems:
         return
     hardest = _hardest_sentences(prose, lang)
-    paragraph = min(prose, key=lambda p: score_text(p, lang).reading_ease)
-    worst = score_text(paragraph, lang)
     yield Finding(
         code="TEXT001", page=page.url, group=page.url,
         message="Hard to read: " + "; ".join(problems) + ". Split long sentences, prefer shorter words.",
@@ -173,8 +176,8 @@ def overlong_sentence(page: ParsedPage, options: SentenceOptions, context: PageC
     limit = options.max_characters if by_chars else options.max_words
     long_ones: list[tuple[int, str]] = []
     for block in main_blocks(page):
-        if block.code:
-            continue
+        if block.code or (len(block.text) if by_chars else block.text.count(" ") + 1) <= limit:
+            continue  # a block this short holds no long sentence
         for sentence in sentences(block.text):
             size = len(sentence) if by_chars else len(words(sentence))
             if size > limit:

@@ -31,6 +31,7 @@ _DATE = (rf"\d{{1,2}}(?:st|nd|rd|th|er|\.)?\s+(?:of\s+|de\s+)?{_MONTH},?\s+(?:de
          r"|\d{1,2}[/.\-]\d{1,2}[/.\-](?:19|20)\d{2}"
          rf"|{_MONTH}\s+(?:19|20)\d{{2}}")
 _DEADLINE = re.compile(rf"\b(?P<trigger>{_TRIGGER})\s+{_FILLER}(?P<date>{_DATE})\b", re.I)
+_YEAR = re.compile(r"(?:19|20)\d\d")  # every date read here has a year: a cheap test first
 _NUMERIC = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{4}$")
 
 _CAMPAIGN = (r"black\s+friday|cyber\s+monday|christmas|xmas|easter|halloween|valentine(?:['’]?s)?(?:\s+day)?|"
@@ -85,7 +86,7 @@ def expired_date(page: ParsedPage, options: None, context: PageContext) -> Itera
     lang, region = language(page)
     order = date_order(lang, region)
     for block in main_blocks(page):
-        if block.code:
+        if block.code or not _YEAR.search(block.text):
             continue
         for m in _DEADLINE.finditer(block.text):
             raw = m.group("date")
@@ -111,7 +112,7 @@ def past_campaign(page: ParsedPage, options: None, context: PageContext) -> Iter
     campaign pages to the current one.
     """
     for block in main_blocks(page):
-        if block.code:
+        if block.code or not _YEAR.search(block.text):
             continue
         for m in _SEASONAL.finditer(block.text):
             year = int(m.group("year1") or m.group("year2"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from lxml import etree
 
@@ -39,6 +40,7 @@ class TextBlock:
     tag: str
     text: str
     code: bool = False  # inside <code>/<pre>/<kbd>/<samp>: shown as code, not prose
+    main: bool = True  # part of the page's own content (not nav/header/footer/aside/forms)
 
 
 def _hidden(el: etree._Element) -> bool:
@@ -60,67 +62,71 @@ def _outside_main(el: etree._Element, tag: str, in_section: bool) -> bool:
     return False
 
 
-def _blocks(root: etree._Element | None, *, main_only: bool) -> list[TextBlock]:
+def _blocks(root: etree._Element | None) -> list[TextBlock]:
+    """Every visible block of text in document order, each marked main content or not."""
     if root is None:
         return []
     body = root.find(".//body")
     start = body if body is not None else root
     out: list[TextBlock] = []
     buf: list[str] = []
-    state = {"tag": start.tag, "code": False}
+    state: dict[str, Any] = {"tag": start.tag, "code": False, "main": True}
 
     def flush() -> None:
+        if not buf:
+            return
         text = _WS.sub(" ", "".join(buf)).strip()
         buf.clear()
         if text:
-            out.append(TextBlock(str(state["tag"]), text, bool(state["code"])))
+            out.append(TextBlock(str(state["tag"]), text, state["code"], state["main"]))
 
-    def walk(el: etree._Element, in_section: bool, in_code: bool) -> None:
+    def walk(el: etree._Element, in_section: bool, in_code: bool, in_main: bool) -> None:
         tag = el.tag if isinstance(el.tag, str) else ""
-        if not tag or tag in _INVISIBLE or _hidden(el) or (main_only and _outside_main(el, tag, in_section)):
+        if not tag or tag in _INVISIBLE or _hidden(el):
             return
-        block = tag in _BLOCK
+        main = in_main and not _outside_main(el, tag, in_section)
         code = in_code or tag in ("pre", "code", "kbd", "samp")
-        if block or code != in_code:
+        new_block = tag in _BLOCK or code != in_code or main != in_main
+        if new_block:
             flush()
-            state["tag"], state["code"] = tag, code
+            state.update(tag=tag, code=code, main=main)
         if el.text:
             buf.append(el.text)
         for child in el:
-            walk(child, in_section or tag in _SECTIONING, code)
+            walk(child, in_section or tag in _SECTIONING, code, main)
             if child.tail:
-                if state["code"] != code:
+                if state["code"] != code or state["main"] != main:
                     flush()
-                    state["code"] = code
+                    state.update(code=code, main=main)
                 buf.append(child.tail)
-        if block or code != in_code:
+        if new_block:
             flush()
-            state["code"] = in_code
+            state.update(code=in_code, main=in_main)
         elif tag in ("td", "th", "span", "a"):
             buf.append(" ")
 
     try:
-        walk(start, False, False)
+        walk(start, False, False, True)
     except RecursionError:  # absurdly deep markup: keep what was read
         pass
     flush()
     return out
 
 
+def visible_blocks(page: ParsedPage) -> list[TextBlock]:
+    """Blocks of every visible text on the page, template parts included (one walk per page)."""
+    cache = page.derived
+    if "visible_blocks" not in cache:
+        cache["visible_blocks"] = _blocks(page.root)
+    return cache["visible_blocks"]  # type: ignore[no-any-return]
+
+
 def main_blocks(page: ParsedPage) -> list[TextBlock]:
     """Blocks of the page's own content (no nav/header/footer/aside/forms/scripts)."""
     cache = page.derived
     if "main_blocks" not in cache:
-        cache["main_blocks"] = _blocks(page.root, main_only=True)
+        cache["main_blocks"] = [b for b in visible_blocks(page) if b.main]
     return cache["main_blocks"]  # type: ignore[no-any-return]
-
-
-def visible_blocks(page: ParsedPage) -> list[TextBlock]:
-    """Blocks of every visible text on the page, template parts included."""
-    cache = page.derived
-    if "visible_blocks" not in cache:
-        cache["visible_blocks"] = _blocks(page.root, main_only=False)
-    return cache["visible_blocks"]  # type: ignore[no-any-return]
 
 
 def main_text(page: ParsedPage) -> str:
