@@ -129,7 +129,9 @@ def outdated_copyright(run: RunContext, options: None) -> Iterator[Finding]:
     shoppers glance at to judge whether a shop is still trading. It sits in the page
     template, so it is reported once for the template, with the number of pages showing it.
 
-    Update the year in the footer template, or have the template print the current year.
+    Update the year in the footer template, or have the template print the current year. As
+    a template defect it goes to IT unless a ``[[routing]]`` rule (``code = "STALE003"``)
+    sends it to the team that edits the footer.
     """
     rows = run.query("""
         select copyright_year as year, count(*) as pages, min(depth) as depth,
@@ -171,8 +173,16 @@ def expired_offer_data(page: ParsedPage, options: None, context: PageContext) ->
 class PageAgeOptions:
     urls: tuple[str, ...] = field(default=("/blog/**", "/guides/**", "/guide/**", "/news/**", "/articles/**",
                                            "/journal/**", "/magazine/**"),
-                                  metadata={"help": "URL path globs of pages that must be reviewed regularly (product pages are exempt by default)"})
-    max_age_days: int = field(default=365, metadata={"help": "days after its last change that such a page is reported"})
+                                  metadata={"help": "URL path globs of pages that must be reviewed regularly, each optionally with its own age in days: '/news/**=90' (product pages are exempt by default)"})
+    max_age_days: int = field(default=365, metadata={"help": "days after its last change that a page matching a glob without its own age is reported"})
+
+    def max_age(self, url: str) -> int | None:
+        """The age limit of the first glob the URL matches, or None when no glob matches."""
+        for entry in self.urls:
+            glob, _, days = entry.partition("=")
+            if path_matches(url, (glob.strip(),)):
+                return int(days) if days.strip().isdigit() else self.max_age_days
+        return None
 
 
 @site_check("STALE005", "page-not-updated", category="stale-content", severity="notice", team="content",
@@ -184,7 +194,8 @@ def page_not_updated(run: RunContext, options: PageAgeOptions) -> Iterator[Findi
     sitemap's ``lastmod``. Old advice, prices and links lose shoppers' trust.
 
     Review the page: update facts, prices and links, then its modified date (or sitemap
-    ``lastmod``). Tune which pages are checked and the age in ``[checks.STALE005]``.
+    ``lastmod``). Tune which pages are checked and their ages in ``[checks.STALE005]``
+    (``urls = ["/blog/**", "/news/**=90"]``).
     """
     rows = run.query("""
         select p.url, p.modified, f.last_modified,
@@ -193,7 +204,8 @@ def page_not_updated(run: RunContext, options: PageAgeOptions) -> Iterator[Findi
         where p.run_id = :run and p.status between 200 and 299
     """)
     for row in rows:
-        if not path_matches(row["url"], options.urls):
+        limit = options.max_age(row["url"])
+        if limit is None:
             continue
         dates = {source: parse_machine_date(row[col] or "") for source, col in
                  (("dateModified", "modified"), ("Last-Modified", "last_modified"), ("sitemap lastmod", "lastmod"))}
@@ -202,7 +214,7 @@ def page_not_updated(run: RunContext, options: PageAgeOptions) -> Iterator[Findi
             continue
         source, newest = max(known.items(), key=lambda kv: kv[1])
         age = (run.as_of - newest).days
-        if age > options.max_age_days:
+        if age > limit:
             yield Finding(code="STALE005", page=row["url"], group=row["url"],
                           message=f"Not updated for {age} days (last change {newest.isoformat()}, {source})",
                           evidence={"quote": f"last changed {newest.isoformat()} ({source})", "age_days": age,
