@@ -95,6 +95,7 @@ class StorePipeline:
         self.writer.extend("links", link_rows(run_id, page))
         self.writer.extend("findings", (self.page_checks.row(run_id, f) for f in self.page_checks.run(page)))
         page.root = None  # the tree is the biggest thing a page holds; let it go now
+        page.derived.clear()  # and the text the checks read from it
 
     def close_spider(self) -> None:
         self.writer.flush()

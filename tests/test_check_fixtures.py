@@ -101,3 +101,25 @@ def test_every_check_has_a_fixture_pair_or_a_demo_case(ground_truth):
             assert (folder / "good").is_dir(), f"{code}: bad/ without good/"
             continue
         assert code in planted, f"{code} has neither a fixture pair nor a planted demo case"
+
+
+def test_page_age_can_differ_per_url_pattern():
+    from checks.stale import PageAgeOptions
+
+    options = PageAgeOptions(urls=("/news/**=90", "/blog/**"), max_age_days=365)
+    assert options.max_age(ORIGIN + "/news/opening") == 90
+    assert options.max_age(ORIGIN + "/blog/post") == 365
+    assert options.max_age(ORIGIN + "/product/kettle") is None  # not checked
+
+
+def test_an_older_database_gets_the_new_page_columns(tmp_path):
+    import sqlite_utils
+
+    old = sqlite_utils.Database(tmp_path / "old.db")
+    old["pages"].create({"run_id": int, "url": str, "status": int, "title": str}, pk=("run_id", "url"))
+    old["pages"].insert({"run_id": 1, "url": ORIGIN + "/", "status": 200, "title": "Home"})
+    old.close()
+    db = open_db(tmp_path / "old.db")
+    assert {"description", "availability", "copyright_year", "modified", "promo_links"} <= set(db["pages"].columns_dict)
+    assert db["sitemap_entries"].exists()
+    assert db["pages"].get((1, ORIGIN + "/"))["title"] == "Home"
