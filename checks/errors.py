@@ -55,8 +55,11 @@ _PLACEHOLDER = re.compile(
 )
 _BROKEN_VALUE = re.compile(r"\b(?:undefined|NaN|null|Infinity)\b|\[object Object\]")
 _ALWAYS_BROKEN = re.compile(r"\[object Object\]|[£$€¥]\s?(?:NaN|undefined|null)\b|\b(?:NaN|undefined)\s?[£$€¥]")
-_VALUE_HINT = re.compile(r"price|amount|total|cost|product[-_]?(?:name|title)|item[-_]?(?:name|title)|^name$|^title$")
-_VALUE_PROPS = frozenset({"price", "name", "lowprice", "highprice", "pricecurrency"})
+_PRICE_HINT = re.compile(r"price|amount|total|cost")
+_NAME_HINT = re.compile(r"product[-_]?(?:name|title)|item[-_]?(?:name|title)|^name$|^title$")
+_PRICE_PROPS = frozenset({"price", "lowprice", "highprice", "pricecurrency"})
+#: A name is broken when it IS the value ("undefined"), not when a title mentions the word.
+_BROKEN_NAME = re.compile(r"^(?:undefined|NaN|null)$|\[object Object\]")
 
 
 def _finding(code: str, page: ParsedPage, quote: str, found: str, message: str, element: str = "p",
@@ -112,9 +115,10 @@ def unrendered_placeholder(page: ParsedPage, options: None, context: PageContext
 def broken_value(page: ParsedPage, options: None, context: PageContext) -> Iterator[Finding]:
     """A price or product name reads "undefined", "NaN", "null" or "[object Object]": a
     script or template computed it from data that was missing. Shoppers cannot buy what has
-    no price. Only prices and names (schema.org ``price``/``name``, elements whose class says
-    price, amount, total or name) count, and currency amounts such as "£NaN" anywhere; the
-    same words in prose ("the undefined area") are not reported.
+    no price. Only prices (schema.org ``price``, elements whose class says price, amount, total
+    or cost), names that are nothing but such a value, and currency amounts such as "£NaN"
+    anywhere count; the same words in prose ("the undefined area", a post titled "Why null
+    hypotheses matter") are not reported.
 
     Fix the script or template that formats the value, and the product data it reads
     (often a missing price or a variant without a name).
@@ -130,13 +134,14 @@ def broken_value(page: ParsedPage, options: None, context: PageContext) -> Itera
         if not isinstance(el.tag, str) or el.tag in ("script", "style", "template", "noscript", "head", "title", "meta"):
             continue
         props = set((el.get("itemprop") or "").lower().split())
-        hint = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
-        if not (props & _VALUE_PROPS or any(_VALUE_HINT.search(h) for h in hint.split())):
+        hints = f"{el.get('class') or ''} {el.get('id') or ''}".lower().split()
+        price = bool(props & _PRICE_PROPS) or any(_PRICE_HINT.search(h) for h in hints)
+        if not (price or "name" in props or any(_NAME_HINT.search(h) for h in hints)):
             continue
         text = " ".join(el.text_content().split())
         if len(text) > 120:
             continue
-        if _BROKEN_VALUE.search(text):
+        if (_BROKEN_VALUE if price else _BROKEN_NAME).search(text):
             candidates.append((text, el.tag, region_of(el)))
     seen: set[str] = set()
     for text, tag, region in candidates:  # the innermost element says it best: "£NaN", not "£NaN In stock"

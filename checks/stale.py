@@ -21,7 +21,7 @@ from crawler.extract import ParsedPage
 from crawler.facts import schema_values
 
 _TRIGGER = (r"until|till|through|thru|ends?|ending|ended|expires?|expiring|expired|expiry(?:\s+date)?:?|"
-            r"closes?|closing|closed|valid\s+to|deadline:?|takes\s+place|held|join\s+us|"
+            r"closes?|closing|valid\s+to|deadline:?|takes\s+place|join\s+us|"
             r"bis|endet|jusqu['’]au|hasta\s+el|fino\s+al|tot\s+en\s+met")
 _FILLER = r"(?:(?:on|the|at|midnight|noon|\d{1,2}(?::\d{2})?\s*(?:am|pm)|[^\W\d_]+day|den|le|el|il),?\s+){0,3}"
 _MONTH = r"[^\W\d_]{3,}\.?"
