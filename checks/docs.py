@@ -20,10 +20,10 @@ def checks_markdown() -> str:
         "|---|---|---|---|---|---|",
     ]
     for c in REGISTRY.values():
-        lines.append(f"| [{c.code}](#{c.code.lower()}) | {c.name} | {c.category} | {c.severity} | {c.team} | {c.title} |")
+        lines.append(f"| [{c.code}](#{c.code.lower()}) | {c.name} | {c.category} | {c.severity} | {c.team_label} | {c.title} |")
     for c in REGISTRY.values():
         lines += ["", f"## {c.code}", "", f"**{c.title}** (`{c.name}`; {c.kind} check; category `{c.category}`, "
-                  f"severity `{c.severity}`, team `{c.team}`)", "", c.explanation, "", f"**How to fix:** {c.fix}"]
+                  f"severity `{c.severity}`, team `{c.team_label}`)", "", c.explanation, "", f"**How to fix:** {c.fix}"]
         fields = c.option_fields()
         if fields:
             lines += ["", "Options:", ""]

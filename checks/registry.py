@@ -82,6 +82,17 @@ class Check:
     kind: Kind
     func: Callable[..., Iterable[Finding]]
     options: type | None = None
+    #: A team that takes the check's findings when the config lists it in ``report.teams``
+    #: (e.g. ``marketing`` for promotions); otherwise ``team`` does.
+    preferred_team: str = ""
+
+    def default_team(self, teams: Iterable[str]) -> str:
+        """The team the check's findings go to before routing rules: preferred if configured."""
+        return self.preferred_team if self.preferred_team and self.preferred_team in teams else self.team
+
+    @property
+    def team_label(self) -> str:
+        return f"{self.preferred_team} if configured, else {self.team}" if self.preferred_team else self.team
 
     @property
     def doc(self) -> str:
@@ -131,7 +142,7 @@ REGISTRY: dict[str, Check] = {}
 
 
 def _register(kind: Kind, code: str, name: str, *, category: str, title: str, severity: str,
-              team: str, options: type | None = None) -> Callable[[Callable[..., Iterable[Finding]]], Callable[..., Iterable[Finding]]]:
+              team: str, options: type | None = None, preferred_team: str = "") -> Callable[[Callable[..., Iterable[Finding]]], Callable[..., Iterable[Finding]]]:
     if code in REGISTRY or code in RETIRED:
         raise ValueError(f"check code {code} is already taken")
     if category not in CATEGORIES:
@@ -142,7 +153,7 @@ def _register(kind: Kind, code: str, name: str, *, category: str, title: str, se
     def decorate(func: Callable[..., Iterable[Finding]]) -> Callable[..., Iterable[Finding]]:
         if not func.__doc__ or "\n\n" not in inspect.cleandoc(func.__doc__):
             raise ValueError(f"{code}: the docstring must say what it finds, a blank line, then how to fix it")
-        REGISTRY[code] = Check(code, name, category, title, severity, team, kind, func, options)
+        REGISTRY[code] = Check(code, name, category, title, severity, team, kind, func, options, preferred_team)
         return func
 
     return decorate

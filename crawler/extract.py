@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import lxml.html
 from lxml import etree
 
+from crawler import facts
 from crawler.urls import resolve
 
 __all__ = ["ParsedPage", "Reference", "parse_page", "region_of", "srcset_urls"]
@@ -56,6 +57,13 @@ class ParsedPage:
     refs: list[Reference]
     root: etree._Element | None = field(default=None, repr=False)
     headers: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+    availability: str = ""  # 'out-of-stock', 'in-stock' or '' (see crawler/facts.py)
+    copyright_year: int | None = None
+    modified: str = ""
+    promo_links: list[str] = field(default_factory=list)
+    #: What checks derive from the tree (e.g. its main text), computed once per page.
+    derived: dict[str, object] = field(default_factory=dict, repr=False)
 
 
 def _clean(text: str | None) -> str:
@@ -156,6 +164,11 @@ def parse_page(url: str, body: bytes, *, status: int = 200, depth: int = 0, enco
             ids.append(el.get("name"))
     page.ids = ids
     page.refs = list(_references(root, base))
+    page.description = facts.meta_content(root, "description")[:MAX_TEXT * 2]
+    page.availability = facts.availability(root)
+    page.copyright_year = facts.copyright_year(root)
+    page.modified = facts.modified_date(root)[:40]
+    page.promo_links = sorted({r[0] for r in (resolve(base, h) for h in facts.promo_links(root)) if r})
     return page
 
 

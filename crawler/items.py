@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from crawler.extract import ParsedPage
 
-__all__ = ["FetchItem", "PageItem"]
+__all__ = ["FetchItem", "PageItem", "SitemapEntryItem"]
 
 
 @dataclass(slots=True)
@@ -39,3 +39,11 @@ class PageItem:
 
     fetch: FetchItem
     page: ParsedPage
+
+
+@dataclass(slots=True)
+class SitemapEntryItem:
+    """One ``<url>`` of a sitemap of the store: its address and the ``lastmod`` it claims."""
+
+    url: str
+    lastmod: str = ""

@@ -9,18 +9,38 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 
 from checks.runner import PageCheckRunner
-from crawler.items import FetchItem, PageItem
+from crawler.extract import ParsedPage
+from crawler.items import FetchItem, PageItem, SitemapEntryItem
 from storeaudit.store import BatchWriter, create_run, open_db
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["StorePipeline"]
+__all__ = ["StorePipeline", "link_rows", "page_row"]
+
+
+def link_rows(run_id: int, page: ParsedPage) -> Iterator[dict[str, Any]]:
+    """The ``links`` rows of a parsed page: one edge per reference."""
+    for r in page.refs:
+        yield {"run_id": run_id, "source": page.url, "target": r.url, "fragment": r.fragment,
+               "kind": r.kind, "text": r.text, "region": r.region}
+
+
+def page_row(run_id: int, page: ParsedPage) -> dict[str, Any]:
+    """The ``pages`` row of a parsed page: the facts site checks compare across pages."""
+    return {
+        "run_id": run_id, "url": page.url, "status": page.status, "depth": page.depth,
+        "title": page.title, "lang": page.lang, "ids": json.dumps(sorted(set(page.ids))), "via": "",
+        "description": page.description, "availability": page.availability,
+        "copyright_year": page.copyright_year, "modified": page.modified,
+        "promo_links": json.dumps(page.promo_links) if page.promo_links else "",
+    }
 
 
 class StorePipeline:
@@ -54,6 +74,9 @@ class StorePipeline:
         if isinstance(item, FetchItem):
             self._write_fetch(item)
             return None
+        if isinstance(item, SitemapEntryItem):
+            self.writer.add("sitemap_entries", {"run_id": self.run_id, "url": item.url, "lastmod": item.lastmod})
+            return None
         return item
 
     def _count(self, key: str, n: int = 1) -> None:
@@ -74,20 +97,14 @@ class StorePipeline:
     def _write_page(self, item: PageItem) -> None:
         page = item.page
         run_id = self.run_id
-        self.writer.add("pages", {
-            "run_id": run_id, "url": page.url, "status": page.status, "depth": page.depth,
-            "title": page.title, "lang": page.lang, "ids": json.dumps(sorted(set(page.ids))),
-            "via": "",
-        })
-        self.writer.extend("links", ({
-            "run_id": run_id, "source": page.url, "target": r.url, "fragment": r.fragment,
-            "kind": r.kind, "text": r.text, "region": r.region,
-        } for r in page.refs))
+        self.writer.add("pages", page_row(run_id, page))
+        self.writer.extend("links", link_rows(run_id, page))
         findings = [self.page_checks.row(run_id, f) for f in self.page_checks.run(page)]
         self.writer.extend("findings", findings)
         self._count("pages")
         self._count("findings", len(findings))
         page.root = None  # the tree is the biggest thing a page holds; let it go now
+        page.derived.clear()  # and the text the checks read from it
 
     def close_spider(self) -> None:
         self.writer.flush()

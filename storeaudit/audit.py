@@ -162,7 +162,8 @@ def assign_findings(db: sqlite_utils.Database, run_id: int, config: Config, *,
         template = (row["code"], row["grp"]) in templates
         team = route(code=check.code, page=row["page"], status_class=row["status_class"],
                      own_host=bool(row["own_host"]), template=template,
-                     default_team=settings.get("team", check.team), rules=config.routing)
+                     default_team=settings.get("team", check.default_team(config["report.teams"])),
+                     rules=config.routing)
         severity = settings.get("severity", check.severity)
         updates.append((team, severity, int(template),
                         fingerprint(check.code, row["page"], row["grp"], site_hosts), row["id"]))

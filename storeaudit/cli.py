@@ -369,7 +369,7 @@ def explain(code: str) -> None:
     if check is None:
         raise Failure(f"unknown check code {code!r}; `storeaudit checks` lists them")
     click.echo(f"{check.code} {check.name}: {check.title}")
-    click.echo(f"category {check.category}, severity {check.severity}, default team {check.team}\n")
+    click.echo(f"category {check.category}, severity {check.severity}, default team {check.team_label}\n")
     for para in check.doc.split("\n\n"):
         click.echo(textwrap.fill(" ".join(para.split()), width=88) + "\n")
     fields = check.option_fields()

@@ -30,8 +30,12 @@ _TABLES: dict[str, dict[str, Any]] = {
     ),
     "pages": dict(
         columns={"run_id": int, "url": str, "status": int, "depth": int, "title": str, "lang": str,
-                 "ids": str, "via": str},
+                 "ids": str, "via": str, "description": str, "availability": str,
+                 "copyright_year": int, "modified": str, "promo_links": str},
         pk=("run_id", "url"),
+    ),
+    "sitemap_entries": dict(
+        columns={"run_id": int, "url": str, "lastmod": str},
     ),
     "links": dict(
         columns={"run_id": int, "source": str, "target": str, "fragment": str, "kind": str,
@@ -64,6 +68,7 @@ _INDEXES = [
     ("findings", ["run_id", "code", "grp"]),
     ("findings", ["fingerprint"]),
     ("runs", ["site", "status"]),
+    ("sitemap_entries", ["run_id", "url"]),
 ]
 
 
@@ -86,6 +91,11 @@ def migrate(db: sqlite_utils.Database) -> None:
     for name, spec in _TABLES.items():
         if not db[name].exists():
             db[name].create(spec["columns"], pk=spec.get("pk"), not_null=None)
+        else:  # a database from an older version: add the columns it lacks
+            have = set(db[name].columns_dict)
+            for col, kind in spec["columns"].items():
+                if col not in have:
+                    db[name].add_column(col, kind)
     for table, cols in _INDEXES:
         db[table].create_index(cols, if_not_exists=True)
     if not db["meta"].exists():

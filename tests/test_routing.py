@@ -46,3 +46,19 @@ def test_fingerprints_survive_cosmetic_changes():
     assert a == b
     assert a != fingerprint("LINK002", "https://shop.test/a/", "https://shop.test/gone", hosts)
     assert fingerprint("TEXT001", PAGE, "Too   long\nsentence") == fingerprint("TEXT001", PAGE, "too long sentence")
+
+
+def test_a_third_team_added_as_the_readme_shows_takes_promotions():
+    import re
+    import tomllib
+
+    from checks import REGISTRY
+    from config import load_config, parse_config
+    from conftest import ROOT
+
+    snippet = re.search(r"```toml\n(.*?)```", (ROOT / "README.md").read_text(), re.S).group(1)
+    config = parse_config(tomllib.loads(snippet))
+    promo = REGISTRY["PROMO001"]
+    assert promo.default_team(config["report.teams"]) == "marketing"
+    assert promo.default_team(load_config()["report.teams"]) == "content"  # no marketing team: content
+    assert team(rules=config.routing, page="https://shop.test/sale/winter", code="QUAL001") == "marketing"

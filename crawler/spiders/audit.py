@@ -34,7 +34,7 @@ from twisted.python.failure import Failure
 
 from config import Config, glob_match, load_config
 from crawler.extract import ParsedPage, Reference, parse_page
-from crawler.items import FetchItem, PageItem
+from crawler.items import FetchItem, PageItem, SitemapEntryItem
 from crawler.urls import host_key, normalize
 
 __all__ = ["AuditSpider"]
@@ -122,6 +122,8 @@ class AuditSpider(scrapy.Spider):
                     yield self._sitemap_request(loc)
                 continue
             key = normalize(loc)
+            if host_key(key) in self.site_hosts and entry.get("lastmod"):
+                yield SitemapEntryItem(url=key, lastmod=entry["lastmod"][:40])
             if host_key(key) in self.site_hosts and key not in self.seen:
                 self.seen.add(key)
                 yield self._request(key, depth=0, follow=True, via="sitemap")

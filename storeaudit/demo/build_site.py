@@ -206,15 +206,21 @@ PRODUCTS = {
         "A lovely gift, and a last few pairs from this season's batch.",
         details=["30cm long", "Olive wood from prunings", "Hand wash, oil occasionally", "Each pair unique"],
     ),
+    "cork-trivet": dict(
+        name="Cork Trivet", price="£14.00", sku="HH-1010", cat="kitchen", colours=("#a0784f", "#ecdcc4"),
+        blurb="Coming soon. Size: TBD.",  # DEFECT 15 (placeholder text), DEFECT 16 (thin description)
+        details=["Natural cork", "Made in Portugal"],
+    ),
 }
 
 KITCHEN_PAGE_1 = ["copper-kettle", "chef-knife", "oak-board", "cast-iron-skillet", "enamel-colander", "stoneware-bowl"]
-KITCHEN_PAGE_2 = ["linen-napkins"]
+KITCHEN_PAGE_2 = ["linen-napkins", "cork-trivet"]
 TABLEWARE = ["stoneware-bowl", "linen-napkins", "popular-mug"]  # NON-DEFECT d: popular-mug linked from here
 
 BLOG_POSTS = {
     "perfect-pour-over": "How to Make the Perfect Pour-Over",
     "caring-for-cast-iron": "Caring for Cast Iron: A Beginner's Guide",
+    "science-of-seasoning": "The Science of Seasoning",
 }
 
 # --------------------------------------------------------------------------
@@ -222,14 +228,17 @@ BLOG_POSTS = {
 # --------------------------------------------------------------------------
 
 
-def layout(path: str, title: str, description: str, main: str, *, head_extra: str = "", body_class: str = "") -> str:
+def layout(path: str, title: str, description: str | None, main: str, *, head_extra: str = "", body_class: str = "",
+           lang: str = "en") -> str:
+    title_tag = f"<title>{e(title)} | Hearth &amp; Home</title>" if title else "<title></title>"
+    description_tag = f'<meta name="description" content="{e(description)}">' if description is not None else ""
     return f"""<!DOCTYPE html>
-<html lang="en">
+<html lang="{lang}">
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>{e(title)} | Hearth &amp; Home</title>
-  <meta name="description" content="{e(description)}">
+  {title_tag}
+  {description_tag}
   <link rel="icon" href="/img/favicon.png" type="image/png">
   <link rel="stylesheet" href="/assets/site.css">
 {head_extra}  <script src="/assets/site.js" defer></script>
@@ -302,12 +311,24 @@ def product_page(slug: str) -> str:
       <p>Need it by the weekend? <a href="/delivery#express-shipping">see our delivery options</a>.
       Changed your mind? You have 30 days &ndash; check the <a href="/delivery#returns-window">returns window</a>.</p>
 """  # DEFECT 1 (discontinued-teapot), DEFECT 7 (#express-shipping), NON-DEFECT f (#returns-window)
+    if slug == "cork-trivet":
+        extra_gallery = '        <img src="/img/cork-trivet-back.jpg" width="320" height="240">\n'  # DEFECT 18: no alt
     if slug == "hidden-gem":
         extra_copy = """      <p>Olive wood lasts for decades if you look after it: read our <a href="/care-guide">care instructions</a>.</p>
 """  # DEFECT 14: sitemap-only page with a broken link
     related = [s for s in (KITCHEN_PAGE_1 + KITCHEN_PAGE_2 if p["cat"] == "kitchen" else TABLEWARE) if s not in (slug, "popular-mug")][:3]
     related_html = "\n".join(f'        <li><a href="/product/{s}">{e(PRODUCTS[s]["name"])}</a></li>' for s in related)
     details = "\n".join(f"          <li>{e(d)}</li>" for d in p["details"])
+    price = "£NaN" if slug == "cork-trivet" else p["price"]  # DEFECT 17: price the template could not compute
+    stock = '<span class="stock">In stock</span>'
+    if slug == "enamel-colander":  # out of stock, yet promoted on /sale/ (DEFECT 24)
+        stock = '<meta itemprop="availability" content="https://schema.org/OutOfStock"><span class="stock">Out of stock</span>'
+    if slug == "cast-iron-skillet":  # DEFECT 21: structured-data offer that ended
+        head_data = """  <script type="application/ld+json">{"@context": "https://schema.org", "@type": "Product", "name": "Pre-Seasoned Cast Iron Skillet 26cm",
+   "offers": {"@type": "Offer", "price": "33.60", "priceCurrency": "GBP", "priceValidUntil": "2025-01-31"}}</script>
+"""
+    else:
+        head_data = ""
     main = f"""    <nav class="breadcrumb" aria-label="Breadcrumb"><a href="/">Home</a> &rsaquo; <a href="/category/{p['cat']}/">{CATEGORY_LABEL[p['cat']]}</a> &rsaquo; {name}</nav>
     <article class="product" itemscope itemtype="https://schema.org/Product">
       <h1 itemprop="name">{name}</h1>
@@ -320,7 +341,7 @@ def product_page(slug: str) -> str:
         </picture>
         <img class="lazy" data-src="/img/{slug}-detail.jpg" alt="{name}, detail" width="320" height="240" loading="lazy">
 {extra_gallery}      </div>
-      <p class="price" itemprop="offers" itemscope itemtype="https://schema.org/Offer"><span itemprop="price" content="{p['price'][1:]}">{p['price']}</span> <meta itemprop="priceCurrency" content="GBP"> <span class="stock">In stock</span></p>
+      <p class="price" itemprop="offers" itemscope itemtype="https://schema.org/Offer"><span itemprop="price" content="{p['price'][1:]}">{price}</span> <meta itemprop="priceCurrency" content="GBP"> {stock}</p>
       <p itemprop="description">{e(p['blurb'])}</p>
 {extra_copy}      <ul class="details">
 {details}
@@ -349,7 +370,10 @@ def product_page(slug: str) -> str:
         f'  <meta property="og:title" content="{name}">\n'
         f'  <meta property="og:image" content="__ORIGIN__/img/{slug}.jpg">\n'
     )
-    return layout(f"/product/{slug}", p["name"], f"{p['name']} from Hearth & Home: {p['blurb'].split('. ')[0]}.", main, head_extra=head, body_class="product-page")
+    if slug == "cork-trivet":  # DEFECT 19 (no title), DEFECT 20 (no meta description)
+        return layout(f"/product/{slug}", "", None, main, head_extra=head, body_class="product-page")
+    return layout(f"/product/{slug}", p["name"], f"{p['name']} from Hearth & Home: {p['blurb'].split('. ')[0]}.", main,
+                  head_extra=head + head_data, body_class="product-page")
 
 
 def pages() -> dict[str, str]:
@@ -365,11 +389,13 @@ def pages() -> dict[str, str]:
       <h1>The Winter Sale is on</h1>
       <p>Up to 30% off cast iron, copper and stoneware until the end of January. <a href="/sale/">Shop the sale</a></p>
       <p>Missed it last time? <a href="/old-sale">Last season's sale</a> has moved to our sale page.</p><!-- NON-DEFECT a: 301 -> /sale/ -->
+      <p>Free engraving on every chef's knife: offer ends 31 December 2026.</p><!-- NON-DEFECT g: a future date -->
     </section>
     <section>
       <h2>Featured this week</h2>
 {grid(["copper-kettle", "chef-knife", "stoneware-bowl", "oak-board"])}
-      <p><a href="/category/kitchen/">Browse all kitchenware</a> or <a href="/category/tableware/">see the tableware</a>.</p>
+      <p><a href="/category/kitchen/">Browse all kitchenware</a> or <a href="/category/tableware/">see the tableware</a>.
+      New: <a href="/category/outdoor/">outdoor cooking</a>.</p>
     </section>
     <section>
       <h2>From the blog</h2>
@@ -393,8 +419,8 @@ def pages() -> dict[str, str]:
     )
     out["category/kitchen/page/2/index.html"] = layout(
         "/category/kitchen/page/2/",
-        "Kitchen – Page 2",
-        "More kitchenware from Hearth & Home, page 2.",
+        "Kitchen",  # DEFECT 22: same title as page 1
+        "Kettles, knives, boards and cast iron chosen to last a lifetime of cooking.",  # DEFECT 23: same description
         f"""    <h1>Kitchen <small>page 2</small></h1>
     <p>Finishing touches for the kitchen table.</p>
 {grid(KITCHEN_PAGE_2)}
@@ -406,11 +432,22 @@ def pages() -> dict[str, str]:
         "Stoneware bowls, mugs and linen for a table that feels like home.",
         f"""    <h1>Tableware</h1>
     <p>Handmade stoneware from Staffordshire potteries and soft stonewashed linen. Mix and match &ndash; everything goes with everything.</p>
+    <br>
+<b>Warning</b>:  Undefined variable $banner in <b>/var/www/hearth/templates/category.php</b> on line <b>42</b><br><!-- DEFECT 25: leaked PHP warning -->
 {grid(TABLEWARE)}""",
     )
 
     for slug in PRODUCTS:
         out[f"product/{slug}.html"] = product_page(slug)
+
+    out["category/outdoor/index.html"] = layout(
+        "/category/outdoor/",
+        "Outdoor Cooking",
+        "Camping kettles, grill pans and enamel mugs for cooking outdoors.",
+        """    <h1>Outdoor cooking</h1>
+    <p>No products found in this category.</p><!-- DEFECT 31: empty category page -->
+    <p>Try the <a href="/category/kitchen/">kitchen</a> instead.</p>""",
+    )
 
     out["sale/index.html"] = layout(
         "/sale/",
@@ -435,6 +472,14 @@ def pages() -> dict[str, str]:
     <article class="teaser">
       <h2><a href="/blog/perfect-pour-over">{BLOG_POSTS['perfect-pour-over']}</a></h2>
       <p>Good coffee needs three things: fresh beans, the right grind and water just off the boil. Here is how we brew ours.</p>
+    </article>
+    <article class="teaser">
+      <h2><a href="/blog/science-of-seasoning">{e(BLOG_POSTS['science-of-seasoning'])}</a></h2>
+      <p>What actually happens to oil in a hot pan, for readers who like the chemistry.</p>
+    </article>
+    <article class="teaser">
+      <h2>Still looking for presents?</h2>
+      <p>Our Black Friday 2024 gift guide has ideas for every cook.</p><!-- DEFECT 27: past seasonal campaign -->
     </article>
     <article class="teaser">
       <h2><a href="/blog/caring-for-cast-iron">{e(BLOG_POSTS['caring-for-cast-iron'])}</a></h2>
@@ -469,6 +514,21 @@ def pages() -> dict[str, str]:
       <p>Wash your pan while it is still warm with hot water and a stiff brush. A drop of washing-up liquid will not hurt the seasoning, whatever you may have heard.</p>
       <p>Dry it straight away on a low heat, then rub in a few drops of oil with kitchen paper. That is all our <a href="/product/cast-iron-skillet">Pre-Seasoned Cast Iron Skillet</a> needs.</p>
       <p>Rust spots? Scrub them off, re-oil and bake upside down at 230&deg;C for an hour.</p>
+      <p>Our seasoning kit is half price: offer ends 31 August 2025.</p><!-- DEFECT 26: expired offer -->
+    </article>""",
+        head_extra='  <meta property="article:modified_time" content="2024-06-01T09:00:00Z">\n',  # DEFECT 28 (with the sitemap lastmod)
+    )
+
+    out["blog/science-of-seasoning.html"] = layout(
+        "/blog/science-of-seasoning",
+        BLOG_POSTS["science-of-seasoning"],
+        "What happens to oil on hot cast iron, explained for the curious cook.",
+        """    <article>
+      <h1>The Science of Seasoning</h1>
+      <p class="byline">By Sam, 2 February 2026</p>
+      <p>Notwithstanding the considerable heterogeneity characterising contemporary manufacturing methodologies, the thermodynamic performance of cast-iron vessels is fundamentally determined by the interrelationship between metallurgical composition, surface topography, and the comparatively idiosyncratic operational preferences exhibited by domestic practitioners.</p><!-- DEFECT 29 (hard text), DEFECT 30 (a 40-word sentence) -->
+      <p>Consequently, prospective purchasers contemplating substantial investments in premium culinary instrumentation should systematically evaluate conductivity characteristics, dimensional tolerances, and the anticipated longevity of polymerised seasoning layers, particularly where intensive utilisation under fluctuating temperature regimes is reasonably foreseeable.</p>
+      <p>Polymerisation of unsaturated triglycerides proceeds through oxidative cross-linking initiated by thermally generated free radicals, producing a hydrophobic, comparatively durable macromolecular network adhering tenaciously to the microscopically irregular ferrous substrate.</p>
     </article>""",
     )
 
@@ -501,6 +561,8 @@ def pages() -> dict[str, str]:
         """    <h1>About Hearth &amp; Home</h1>
     <p>We started in 2011 as a market stall in Bath selling second-hand cast iron. Today we work with twenty makers across Britain and Europe,
     but we still test every product in our own kitchens before it goes on sale.</p>
+    <img src="/img/divider.jpg" alt="" width="600" height="8"><!-- NON-DEFECT h: decorative image, empty alt -->
+    <p>Read this page <a href="/ko/" hreflang="ko">in Korean (한국어)</a>.</p>
     <ul>
       <li><a href="/loop-a">Our story</a></li><!-- DEFECT 5: redirect loop -->
       <li><a href="/hop/1">Press</a></li><!-- DEFECT 6: 7-hop redirect chain -->
@@ -516,6 +578,7 @@ def pages() -> dict[str, str]:
     <p>Royal Mail Tracked 48, usually 2&ndash;3 working days. &pound;3.95, free on orders over &pound;50.</p>
     <h2 id="next-day">Next working day</h2>
     <p>Order by 2pm Monday to Thursday for delivery the next working day by DPD. &pound;6.95.</p>
+    <p>Order within {{ countdown.hours }} hours for delivery tomorrow.</p><!-- DEFECT 32: unrendered placeholder -->
     <h2 id="returns-window">Returns window</h2>
     <p>You can return anything unused within 30 days of delivery. See <a href="/returns">returns</a> for how.</p>""",
     )
@@ -525,7 +588,10 @@ def pages() -> dict[str, str]:
         "How to return an item to Hearth & Home within 30 days.",
         """    <h1>Returns</h1>
     <p>Changed your mind? Send anything unused back within 30 days for a full refund. Email us with your order number and we will send a prepaid label.</p>
-    <p>Faulty items are covered for two years &ndash; please <a href="/contact">contact us</a> with a photo and we will sort it out.</p>""",
+    <p>Faulty items are covered for two years &ndash; please <a href="/contact">contact us</a> with a photo and we will sort it out.</p>
+    <p>Pack the item well. Use the box it came in if you still have it. Put the label on the outside and drop the parcel at any post office.</p>
+    <p>We check every return when it reaches us. Most refunds go back to your card within five days. We will email you when it is done.</p>
+    <p>Want a different size or colour? Just say so in your email. We will send the new one as soon as the old one is on its way back.</p>""",
     )
     out["privacy.html"] = layout(
         "/privacy",
@@ -541,7 +607,25 @@ def pages() -> dict[str, str]:
         "The terms and conditions of sale at Hearth & Home.",
         """    <h1>Terms &amp; conditions</h1>
     <p>These terms apply to every order placed on this website. Prices include VAT at the current rate. A contract is formed when we email to confirm dispatch.</p>
-    <p>Nothing in these terms affects your statutory rights under the Consumer Rights Act 2015.</p>""",
+    <p>Nothing in these terms affects your statutory rights under the Consumer Rights Act 2015.</p>
+    <p>Notwithstanding any provision to the contrary herein, the liability of the Seller in respect of any consequential, incidental or indirect loss, howsoever arising and whether in contract, tort (including negligence), breach of statutory duty or otherwise, shall be limited to the aggregate purchase price actually paid by the Customer for the Goods giving rise to the claim, save where such limitation is prohibited by applicable legislation.</p>
+    <p>The Customer acknowledges that any specifications, illustrations, descriptive matter or representations contained in the Seller's catalogues, brochures or website are provided for the sole purpose of giving an approximate indication of the Goods and shall not form part of the Contract or constitute a representation, warranty or condition whatsoever.</p>""",
+    )
+    out["ko/index.html"] = layout(
+        "/ko/",
+        "하스 앤 홈 소개",
+        "하스 앤 홈은 영국 바스에 있는 작은 주방용품 가게입니다.",
+        """    <h1>하스 앤 홈 소개</h1>
+    <p>우리는 영국 바스에 있는 작은 가게입니다. 2011년에 시장에서 시작했습니다. 지금은 좋은 주방용품을 팝니다.</p>
+    <p>모든 제품은 우리 부엌에서 먼저 써 봅니다. 오래 쓸 수 있는 물건만 고릅니다. 궁금한 점은 이메일로 물어보세요.</p>
+    <p>주문은 보통 이틀 안에 보냅니다. 30일 안에 반품할 수 있습니다. 고맙습니다.</p>
+    <p>무쇠 팬은 따뜻할 때 씻으세요. 뜨거운 물과 솔을 쓰면 됩니다. 씻은 뒤에는 바로 말리세요. 기름을 조금 바르면 녹이 슬지 않습니다.</p>
+    <p>구리 주전자는 부드러운 천으로 닦으세요. 물은 천천히 끓이세요. 손잡이는 뜨거워지지 않습니다. 가스레인지에서 쓸 수 있습니다.</p>
+    <p>나무 도마는 한 달에 한 번 기름을 바르세요. 식기세척기에 넣지 마세요. 물에 오래 두지 마세요. 그러면 오래 쓸 수 있습니다.</p>
+    <p>그릇은 전자레인지에 넣을 수 있습니다. 식기세척기도 괜찮습니다. 색은 그릇마다 조금씩 다릅니다. 그래서 더 특별합니다.</p>
+    <p>리넨 냅킨은 40도에서 빨 수 있습니다. 다림질은 필요 없습니다. 빨수록 더 부드러워집니다. 네 장이 한 세트입니다.</p>
+    <p><a href="/about">English</a></p>""",
+        lang="ko",
     )
     out["contact.html"] = layout(
         "/contact",
@@ -571,8 +655,10 @@ PAGE_PATHS = [
     "/", "/category/kitchen/", "/category/kitchen/page/2/", "/category/tableware/",
     *[f"/product/{s}" for s in PRODUCTS],
     "/sale/", "/blog/", *[f"/blog/{s}" for s in BLOG_POSTS], "/basket/", "/checkout/",
-    "/about", "/delivery", "/returns", "/privacy", "/terms", "/contact",
+    "/about", "/delivery", "/returns", "/privacy", "/terms", "/contact", "/category/outdoor/", "/ko/",
 ]
+# Sitemap lastmod per path (default 2026-01-15); DEFECT 28: the cast-iron guide, unchanged since mid-2024.
+LASTMOD = {"/blog/caring-for-cast-iron": "2024-06-01"}
 SITEMAP_EXCLUDE = {"/basket/", "/checkout/"}
 
 CSS = """/* Hearth & Home: site styles */
@@ -643,7 +729,7 @@ EXTERNAL_PAGES = {
 
 def sitemap() -> str:
     urls = "\n".join(
-        f"  <url><loc>__ORIGIN__{p}</loc><lastmod>2026-01-15</lastmod></url>" for p in PAGE_PATHS if p not in SITEMAP_EXCLUDE
+        f"  <url><loc>__ORIGIN__{p}</loc><lastmod>{LASTMOD.get(p, '2026-01-15')}</lastmod></url>" for p in PAGE_PATHS if p not in SITEMAP_EXCLUDE
     )
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">

@@ -1,0 +1,154 @@
+"""The text a shopper reads: visible text of a page, split into blocks (paragraphs, list items).
+
+Shared by the content checks (readability, stale dates, leaked errors, placeholders) so they
+all read the same text. ``main_blocks`` leaves out what is not the page's own content:
+navigation, header, footer, asides, scripts, styles, forms, templates and noscript;
+``visible_blocks`` keeps header/nav/footer (a leaked error is a defect wherever it shows).
+Both are computed once per page and kept on the :class:`ParsedPage` while it is checked.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+
+from crawler.extract import ParsedPage
+
+__all__ = ["TextBlock", "main_blocks", "main_text", "sentences", "visible_blocks", "words"]
+
+_WS = re.compile(r"\s+")
+#: Never visible text, or not text a shopper reads as content.
+_INVISIBLE = frozenset({"script", "style", "template", "noscript", "head", "title", "svg", "math", "object",
+                        "iframe", "select", "option", "datalist", "textarea"})
+_NOT_MAIN = frozenset({"nav", "aside", "form", "button", "dialog"})
+_NOT_MAIN_ROLES = frozenset({"banner", "navigation", "contentinfo", "complementary", "search", "dialog"})
+_HINT = re.compile(r"(?:^|[-_ ])(header|masthead|nav|navbar|navigation|menu|footer|breadcrumbs?|cookie-banner)(?:$|[-_ ])")
+_SECTIONING = frozenset({"article", "section", "main"})
+_BLOCK = frozenset({"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "dd", "dt", "blockquote",
+                    "figcaption", "caption", "pre", "div", "section", "article", "main", "body", "ul", "ol",
+                    "dl", "table", "tr", "address", "header", "footer", "figure", "br", "hr", "summary",
+                    "details", "label", "legend", "fieldset"})
+
+
+@dataclass(frozen=True, slots=True)
+class TextBlock:
+    """One block of visible text (a paragraph, heading, list item...) and its element's tag."""
+
+    tag: str
+    text: str
+    code: bool = False  # inside <code>/<pre>/<kbd>/<samp>: shown as code, not prose
+    main: bool = True  # part of the page's own content (not nav/header/footer/aside/forms)
+
+
+def _hidden(el: etree._Element) -> bool:
+    if el.get("hidden") is not None or (el.get("aria-hidden") or "").lower() == "true":
+        return True
+    style = (el.get("style") or "").replace(" ", "").lower()
+    return "display:none" in style or "visibility:hidden" in style
+
+
+def _outside_main(el: etree._Element, tag: str, in_section: bool) -> bool:
+    role = (el.get("role") or "").lower()
+    if tag in _NOT_MAIN or role in _NOT_MAIN_ROLES:
+        return True
+    if tag in ("header", "footer") and not in_section:
+        return True
+    for hint in (el.get("id"), el.get("class")):
+        if hint and _HINT.search(hint.lower()):
+            return True
+    return False
+
+
+def _blocks(root: etree._Element | None) -> list[TextBlock]:
+    """Every visible block of text in document order, each marked main content or not."""
+    if root is None:
+        return []
+    body = root.find(".//body")
+    start = body if body is not None else root
+    out: list[TextBlock] = []
+    buf: list[str] = []
+    state: dict[str, Any] = {"tag": start.tag, "code": False, "main": True}
+
+    def flush() -> None:
+        if not buf:
+            return
+        text = _WS.sub(" ", "".join(buf)).strip()
+        buf.clear()
+        if text:
+            out.append(TextBlock(str(state["tag"]), text, state["code"], state["main"]))
+
+    def walk(el: etree._Element, in_section: bool, in_code: bool, in_main: bool) -> None:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if not tag or tag in _INVISIBLE or _hidden(el):
+            return
+        main = in_main and not _outside_main(el, tag, in_section)
+        code = in_code or tag in ("pre", "code", "kbd", "samp")
+        new_block = tag in _BLOCK or code != in_code or main != in_main
+        if new_block:
+            flush()
+            state.update(tag=tag, code=code, main=main)
+        if el.text:
+            buf.append(el.text)
+        for child in el:
+            walk(child, in_section or tag in _SECTIONING, code, main)
+            if child.tail:
+                if state["code"] != code or state["main"] != main:
+                    flush()
+                    state.update(code=code, main=main)
+                buf.append(child.tail)
+        if new_block:
+            flush()
+            state.update(code=in_code, main=in_main)
+        elif tag in ("td", "th", "span", "a"):
+            buf.append(" ")
+
+    try:
+        walk(start, False, False, True)
+    except RecursionError:  # absurdly deep markup: keep what was read
+        pass
+    flush()
+    return out
+
+
+def visible_blocks(page: ParsedPage) -> list[TextBlock]:
+    """Blocks of every visible text on the page, template parts included (one walk per page)."""
+    cache = page.derived
+    if "visible_blocks" not in cache:
+        cache["visible_blocks"] = _blocks(page.root)
+    return cache["visible_blocks"]  # type: ignore[no-any-return]
+
+
+def main_blocks(page: ParsedPage) -> list[TextBlock]:
+    """Blocks of the page's own content (no nav/header/footer/aside/forms/scripts)."""
+    cache = page.derived
+    if "main_blocks" not in cache:
+        cache["main_blocks"] = [b for b in visible_blocks(page) if b.main]
+    return cache["main_blocks"]  # type: ignore[no-any-return]
+
+
+def main_text(page: ParsedPage) -> str:
+    return "\n".join(b.text for b in main_blocks(page))
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[^\s])|(?<=[。！？])")
+_ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|etc|approx|incl|Mr|Mrs|Ms|Dr|St|No|vs|ca|z\.B|bzw|usw)\.)$", re.I)
+_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
+
+
+def sentences(text: str) -> list[str]:
+    """Split a block into sentences (., !, ? followed by space; 。！？ always), keeping abbreviations."""
+    parts = [p.strip() for p in _SENTENCE_END.split(text) if p and p.strip()]
+    out: list[str] = []
+    for part in parts:
+        if out and _ABBREV.search(out[-1]):
+            out[-1] = f"{out[-1]} {part}"
+        else:
+            out.append(part)
+    return out
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text)

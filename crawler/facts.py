@@ -1,0 +1,122 @@
+"""Per-page facts that site checks compare across pages, read from the tree parse_page built.
+
+Facts, not judgements: the meta description, whether the page says its product is out of
+stock, the footer's copyright year, the page's own "modified" date and the links inside
+promotion banners. Site checks (duplicates, template copyright, promotions of sold-out
+products, stale pages) read them from the ``pages`` table.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from lxml import etree
+
+__all__ = ["availability", "copyright_year", "iter_json_ld", "meta_content", "modified_date", "promo_links",
+           "schema_values"]
+
+_WS = re.compile(r"\s+")
+_COPYRIGHT = re.compile(r"(?:©|\(c\)|copyright)\s*(?:(?:19|20)\d{2}\s*[-–—]\s*)?((?:19|20)\d{2})", re.I)
+_OUT_OF_STOCK_MARKER = re.compile(
+    r"^(?:currently\s+)?(?:out\s+of\s+stock|sold\s+out|unavailable|no\s+longer\s+available|"
+    r"temporarily\s+unavailable|ausverkauft|épuisé|agotado|esaurito|品切れ|품절)[.!]?$", re.I)
+# Lower-cased text, no re.I: case-insensitive alternations are ~50x slower on a page of text.
+_OUT_OF_STOCK_ANYWHERE = re.compile(r"out\s+of\s+stock|sold\s+out|unavailable|ausverkauft|épuisé|agotado|esaurito|品切れ|품절")
+_FOOTER_TAGS = etree.XPath("//footer | //*[@role='contentinfo']")
+_FOOTER_HINTS = etree.XPath("//*[contains(@class, 'footer') or contains(@id, 'footer')]")
+_WITH_CLASS_OR_ID = etree.XPath("//body//*[@class or @id]")
+_OUT = ("outofstock", "soldout", "discontinued")
+_PROMO_HINT = re.compile(r"(?:^|[-_ ])(promo|promos|promotion|promotions|banner|hero|sale|offer|offers|deal|deals|campaign)(?:$|[-_ ])")
+
+
+def meta_content(root: etree._Element, *names: str) -> str:
+    """The content of the first ``<meta name|property=...>`` among ``names``."""
+    wanted = {n.lower() for n in names}
+    for el in root.iter("meta"):
+        key = (el.get("name") or el.get("property") or el.get("itemprop") or "").lower()
+        if key in wanted:
+            return _WS.sub(" ", el.get("content") or "").strip()
+    return ""
+
+
+def iter_json_ld(root: etree._Element) -> Iterator[dict[str, Any]]:
+    """Every JSON object in the page's ``application/ld+json`` scripts (nested ones too)."""
+    def walk(node: Any) -> Iterator[dict[str, Any]]:
+        if isinstance(node, dict):
+            yield node
+            for value in node.values():
+                yield from walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from walk(value)
+
+    for script in root.iter("script"):
+        if (script.get("type") or "").strip().lower() != "application/ld+json":
+            continue
+        try:
+            data = json.loads(script.text or "")
+        except ValueError:
+            continue
+        yield from walk(data)
+
+
+def schema_values(root: etree._Element, prop: str) -> list[str]:
+    """Values of a schema.org property from JSON-LD and microdata (``itemprop``)."""
+    values = [str(obj[prop]) for obj in iter_json_ld(root) if isinstance(obj.get(prop), (str, int, float))]
+    for el in root.xpath("//*[@itemprop]"):
+        if prop in (el.get("itemprop") or "").split():
+            value = el.get("content") or el.get("href") or el.get("datetime") or el.get("value") or el.text_content()
+            values.append(_WS.sub(" ", value or "").strip())
+    return [v for v in values if v]
+
+
+def availability(root: etree._Element) -> str:
+    """'out-of-stock', 'in-stock' or '' from schema.org availability or a visible marker."""
+    states = {v.rsplit("/", 1)[-1].lower().replace("_", "") for v in schema_values(root, "availability")}
+    if states & set(_OUT):
+        return "out-of-stock"
+    text = root.text_content().lower()
+    if not _OUT_OF_STOCK_ANYWHERE.search(text):  # a fast pass over the text first
+        return "in-stock" if any(s.startswith("instock") for s in states) else ""
+    for el in root.iter("span", "p", "div", "strong", "em", "b", "li", "button", "small", "label"):
+        if len(el) > 3:  # a marker is a short label, not a container
+            continue
+        text = el.text_content()
+        if len(text) < 40 and _OUT_OF_STOCK_MARKER.match(_WS.sub(" ", text).strip()):
+            from crawler.extract import region_of
+
+            if region_of(el) == "main":
+                return "out-of-stock"
+    if any(s.startswith("instock") or s in ("limitedavailability", "onlineonly", "instoreonly") for s in states):
+        return "in-stock"
+    return ""
+
+
+def copyright_year(root: etree._Element) -> int | None:
+    """The latest year of a copyright notice in the page footer (``© 2019–2024`` → 2024)."""
+    text = root.text_content().lower()
+    if "©" not in text and "copyright" not in text and "(c)" not in text:  # a fast pass first
+        return None
+    for el in _FOOTER_TAGS(root) or _FOOTER_HINTS(root):
+        m = _COPYRIGHT.search(el.text_content())
+        if m:
+            return int(m.group(1))
+    return None
+
+
+def modified_date(root: etree._Element) -> str:
+    """The page's own "last modified" date: schema.org dateModified or article:modified_time."""
+    values = schema_values(root, "dateModified")
+    return values[0] if values else meta_content(root, "article:modified_time", "og:updated_time")
+
+
+def promo_links(root: etree._Element) -> list[str]:
+    """hrefs of links inside promotion banners (elements whose class or id says promo/banner/hero/sale)."""
+    out: dict[str, None] = {}
+    for el in _WITH_CLASS_OR_ID(root):
+        if _PROMO_HINT.search(f"{el.get('class') or ''} {el.get('id') or ''}".lower()):
+            out.update((a.get("href"), None) for a in el.iter("a") if a.get("href"))
+    return list(out)

@@ -1,0 +1,106 @@
+"""Readability is language-aware, scores main content only, and works with no network."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from datetime import date
+from pathlib import Path
+
+import checks  # noqa: F401
+from checks.context import PageContext
+from checks.registry import REGISTRY
+from checks.text_content import main_blocks
+from config import load_config
+from crawler.extract import parse_page
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures" / "checks"
+CONFIG = load_config()
+CONTEXT = PageContext(as_of=date(2026, 11, 25), site_hosts=frozenset(), config=CONFIG)
+HARD = (FIXTURES / "TEXT001" / "bad.html").read_text()
+
+
+def findings(code: str, html: str, url: str = "https://shop.example/blog/post") -> list:
+    check = REGISTRY[code]
+    page = parse_page(url, html.encode(), encoding="utf-8")
+    return list(check.func(page, check.make_options({}), CONTEXT))
+
+
+def test_hard_text_is_quoted_with_scores():
+    (f,) = findings("TEXT001", HARD)
+    assert f.evidence["reading_ease"] < 40 and f.evidence["grade"] > 12
+    assert f.evidence["quote"] in HARD
+    assert "Split long sentences" in f.message
+
+
+def test_legal_pages_are_not_scored():
+    assert findings("TEXT001", HARD, url="https://shop.example/terms") == []
+    assert findings("TEXT002", HARD, url="https://shop.example/privacy-policy") == []
+
+
+def test_english_formulas_are_never_applied_to_languages_textstat_lacks():
+    korean_hard = HARD.replace('lang="en"', 'lang="ko"')
+    assert findings("TEXT001", korean_hard) == []  # not assessed
+
+
+def test_german_is_scored_with_the_german_formula():
+    german = HARD.replace('lang="en"', 'lang="de"')
+    (f,) = findings("TEXT001", german)
+    assert f.evidence["language"] == "de" and f.evidence["grade"] is None
+
+
+def test_page_without_lang_is_english_only_when_its_words_are():
+    assert findings("TEXT001", HARD.replace(' lang="en"', ""))
+    french_words = " ".join(["Néanmoins, la considérable hétérogénéité caractérisant les méthodologies contemporaines."] * 30)
+    assert findings("TEXT001", f"<html><body><main><p>{french_words}</p></main></body></html>") == []
+
+
+def test_korean_long_sentences_are_counted_in_characters():
+    sentence = "이 주전자는 구리로 만들었고 손잡이는 뜨거워지지 않으며 가스레인지와 전기레인지와 세라믹 레인지에서 모두 쓸 수 있고 물이 끓을 때까지 약 육 분이 걸리며 휘파람 소리로 알려 주고 주석으로 안쪽을 덮어서 오래 쓸 수 있습니다."
+    (f,) = findings("TEXT002", f'<html lang="ko"><body><main><p>{sentence}</p><p>짧은 문장입니다.</p></main></body></html>')
+    assert f.evidence["unit"] == "characters"
+
+
+def test_main_content_leaves_out_navigation_footer_forms_and_scripts():
+    page = parse_page("https://shop.example/", b"""<html><body>
+        <nav><p>Menu text</p></nav><header class="site-header"><p>Header text</p></header>
+        <main><h1>Title</h1><p>Body <b>bold</b> text.</p><form><label>Form label</label></form>
+        <script>var x = 1;</script><article><footer><p>Article footer</p></footer></article></main>
+        <aside><p>Aside text</p></aside><footer><p>Footer text</p></footer></body></html>""")
+    texts = [b.text for b in main_blocks(page)]
+    assert texts == ["Title", "Body bold text.", "Article footer"]
+
+
+def test_readability_runs_with_no_network(tmp_path):
+    """textstat 0.7.4 needs no download: run TEXT001 in a process where every socket fails."""
+    (tmp_path / "sitecustomize.py").write_text(textwrap.dedent("""
+        import socket
+        def _refuse(*args, **kwargs):
+            raise OSError("network disabled by the test")
+        socket.socket.connect = _refuse
+        socket.create_connection = _refuse
+        socket.getaddrinfo = _refuse
+    """))
+    script = textwrap.dedent(f"""
+        import socket
+        try:
+            socket.create_connection(("127.0.0.1", 9))
+            raise SystemExit("the network was not blocked")
+        except OSError:
+            pass
+        import sys
+        sys.path.insert(0, {str(ROOT / 'tests')!r})
+        from test_readability import findings, HARD
+        (f,) = findings("TEXT001", HARD)
+        german = findings("TEXT001", HARD.replace('lang="en"', 'lang="de"'))
+        print("ok", f.evidence["reading_ease"], len(german))
+    """)
+    env = {k: v for k, v in os.environ.items() if k != "NLTK_DATA"}
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), str(ROOT)])
+    env["HOME"] = str(tmp_path)  # no NLTK data in the home folder either
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("ok ") and proc.stdout.split()[2] == "1"
