@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from storeaudit.flows.safety import DEFAULT_STOP_HOSTS, DEFAULT_STOP_PATTERNS
+
 __all__ = [
     "SETTINGS",
     "Config",
@@ -80,6 +82,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("crawl.max_page_size", 10 * 1024 * 1024, "Bytes; a larger response is cut off and reported, never parsed.", int, minimum=1024),
     Setting("crawl.same_site_hosts", [], "Further host names that count as the same store (e.g. 'www.shop.example' and 'shop.example').", list),
     Setting("crawl.exclude", [], "URL glob patterns never requested (e.g. '*/logout*').", list),
+    Setting("flows.enabled", True, "After the crawl, walk product → basket → checkout in a cookie jar of its own (never placing an order) and report what fails.", bool),
+    Setting("flows.max_flows", 5, "Most checkout flows per audit: one in-stock product per distinct product-page template first, then further products. 0 turns flows off.", int, minimum=0),
+    Setting("flows.stop_patterns", list(DEFAULT_STOP_PATTERNS), "A flow refuses any request whose URL, button text or submitted field names one of these (whole words, also run together: 'placeOrder'). Keep the defaults unless you know what a button does.", list),
+    Setting("flows.stop_hosts", list(DEFAULT_STOP_HOSTS), "Payment hosts a flow never contacts (a host or any of its subdomains).", list),
     Setting("report.template_share", 0.5, "A defect found on at least this share of crawled pages is a template defect (reported once, for IT).", (int, float), minimum=0),
     Setting("report.template_min_pages", 3, "...and on at least this many pages.", int, minimum=1),
     Setting("report.teams", ["content", "it"], "Teams findings can be routed to; add your own (e.g. 'marketing') and route to them.", list),

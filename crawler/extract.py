@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import lxml.html
 from lxml import etree
 
+from crawler.forms import FormFact, basket_forms, in_stock, template_signature
 from crawler.urls import resolve
 
 __all__ = ["ParsedPage", "Reference", "parse_page", "region_of", "srcset_urls"]
@@ -56,6 +57,11 @@ class ParsedPage:
     refs: list[Reference]
     root: etree._Element | None = field(default=None, repr=False)
     headers: dict[str, str] = field(default_factory=dict)
+    #: add-to-basket forms (facts for checkout flows; the crawl never submits them)
+    forms: list[FormFact] = field(default_factory=list)
+    #: skeleton hash of a page with an add-to-basket form, and whether it says "in stock"
+    template: str = ""
+    in_stock: bool = True
 
 
 def _clean(text: str | None) -> str:
@@ -156,6 +162,10 @@ def parse_page(url: str, body: bytes, *, status: int = 200, depth: int = 0, enco
             ids.append(el.get("name"))
     page.ids = ids
     page.refs = list(_references(root, base))
+    page.forms = basket_forms(root, base)
+    if page.forms:
+        page.template = template_signature(root)
+        page.in_stock = in_stock(root)
     return page
 
 

@@ -77,6 +77,11 @@ class StorePipeline:
             "run_id": run_id, "source": page.url, "target": r.url, "fragment": r.fragment,
             "kind": r.kind, "text": r.text, "region": r.region,
         } for r in page.refs))
+        self.writer.extend("flow_candidates", ({
+            "run_id": run_id, "page": page.url, "action": f.action, "method": f.method, "button": f.button,
+            "marker": f.marker, "fields": json.dumps(f.fields), "template": page.template,
+            "in_stock": int(page.in_stock),
+        } for f in page.forms))
         self.writer.extend("findings", (self.page_checks.row(run_id, f) for f in self.page_checks.run(page)))
         page.root = None  # the tree is the biggest thing a page holds; let it go now
 

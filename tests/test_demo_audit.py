@@ -58,9 +58,25 @@ def test_no_planted_non_defect_is_reported(case, findings):
 
 
 def test_nothing_but_planted_defects_is_reported(findings, ground_truth):
-    planted = {(d["code"], d["target"]) for d in ground_truth["defects"]}
-    extra = [f for f in findings if (f["code"], f["target_path"]) not in planted]
+    planted = {(d["code"], d["target"], d["page"]) for d in ground_truth["defects"]}
+    extra = [f for f in findings if (f["code"], f["target_path"], f["page_path"]) not in planted
+             and (f["code"], f["target_path"], None) not in planted]
     assert not extra, extra
+
+
+def test_checkout_flows_ran_and_placed_no_order(demo_audit, demo_store, ground_truth):
+    import sqlite3
+
+    db = sqlite3.connect(demo_audit["_db"])
+    outcomes = dict(db.execute("select page, outcome from flows where run_id = ?", [demo_audit["run"]["id"]]))
+    products = {p for p in ground_truth["pages"] if p.startswith("/product/")}
+    assert {urlsplit(p).path for p in outcomes} == products  # max_flows 10 in the demo config: all 9
+    broken = {d["page"] for d in ground_truth["defects"] if d["category"] == "checkout"}
+    for page, outcome in outcomes.items():
+        assert outcome == ("failed" if urlsplit(page).path in broken else "reached-checkout"), page
+    assert demo_store.count("/basket/add", "POST") == 0  # the crawl itself never submits the form
+    assert ("POST", "/basket/add") in demo_store.flow_requests
+    assert demo_store.orders == 0
 
 
 def test_robots_disallowed_url_is_never_requested(demo_audit, demo_store):
