@@ -63,7 +63,23 @@ def test_head_matches_get_and_unknown_is_404(server):
     status, headers, body = fetch(server.origin + "/stores/locator")
     assert status == 404 and headers["Content-Type"].startswith("text/html") and b"<html" in body
     assert fetch(server.origin + "/404")[0] == 404
-    assert fetch(server.origin + "/basket/add", "POST")[0] == 405
+    assert fetch(server.origin + "/contact", "POST")[0] == 405
+    assert fetch(server.origin + "/basket/add", "POST")[0] == 403  # no CSRF token
+
+
+def test_the_basket_is_a_cookie_session_and_orders_are_counted(server):
+    import httpx
+
+    with httpx.Client() as shopper, httpx.Client() as other:
+        form = {"product_id": "HH-1002", "csrfmiddlewaretoken": "d3m0T0k3n-HH-1002-7f2c9a", "quantity": "1"}
+        assert shopper.post(server.origin + "/basket/add", data=form).status_code == 303
+        assert "Damascus" in shopper.get(server.origin + "/basket/").text
+        assert "Damascus" not in other.get(server.origin + "/basket/").text  # another cookie jar
+        checkout = shopper.get(server.origin + "/checkout/")
+        assert checkout.status_code == 200 and 'action="/checkout/place-order"' in checkout.text
+        before = server.orders
+        shopper.post(server.origin + "/checkout/place-order", data={"email": "a@b.example"})
+        assert server.orders == before + 1
 
 
 def test_size_guide_refuses_head_but_serves_get(server):
@@ -141,9 +157,12 @@ def test_ground_truth_entries_are_unique_and_well_formed():
     ids = [d["id"] for d in GROUND_TRUTH["defects"] + GROUND_TRUTH["non_defects"]]
     assert len(ids) == len(set(ids))
     for d in GROUND_TRUTH["defects"]:
-        assert d["code"][:3] in ("LIN", "IMG") and d["team"] in ("content", "it")
+        assert d["code"][:3] in ("LIN", "IMG", "CHK") and d["team"] in ("content", "it")
         assert (d["page"] is None) == d["template"]
-        assert d["target"].startswith(("/", "__EXTERNAL__/"))
+        if d["category"] == "checkout":  # flow findings: on the product page, no target
+            assert d["target"] == "" and d["page"].startswith("/product/")
+        else:
+            assert d["target"].startswith(("/", "__EXTERNAL__/"))
 
 
 class _Links(HTMLParser):
