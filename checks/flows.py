@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 from checks.context import RunContext
 from checks.registry import Finding, flow_check
 
-#: Step failures that mean the page or request itself failed (the others are assertions).
 _STEPS_SQL = """
     select f.flow, f.name as flow_name, f.page, s.step, s.name, s.url, s.method, s.status, s.elapsed_ms,
            s.assertion, s.ok, s.failure, s.detail
