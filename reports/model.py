@@ -14,6 +14,7 @@ from typing import Any
 import sqlite_utils
 
 from checks.registry import REGISTRY, SEVERITY_RANK, Check
+from reports.flows import load_flows
 
 __all__ = ["Group", "Instance", "ReportData", "group_id", "load_report", "pick_run"]
 
@@ -98,6 +99,7 @@ def pick_run(db: sqlite_utils.Database, run_id: int | None) -> dict[str, Any]:
 
 def load_report(db: sqlite_utils.Database, run_id: int | None = None, *, team: str | None = None) -> ReportData:
     run = pick_run(db, run_id)
+    run["flows"] = load_flows(db, run["id"])  # checkout flows' step logs (HTML report, IT section)
     where = "run_id = :run" + (" and team = :team" if team else "")
     groups: dict[tuple[str, str, str], Group] = {}
     for row in db.query(f"select * from findings where {where} order by code, grp, page",

@@ -194,3 +194,14 @@ def test_a_working_flow_has_no_findings(tmp_path):
     save_flow(db, 1, "product-1", kind="discovered", page="https://s/p/a", name="flow a", outcome="reached-checkout",
               message="", steps=steps)
     assert _findings(db, "https://s/") == []
+
+
+def test_the_html_report_shows_each_flow_step_log_under_it(demo_audit):
+    from reports import render
+
+    html = render(open_db(demo_audit["_db"]), "html", run_id=demo_audit["run"]["id"])
+    it = html.split('id="team-it"', 1)[1].split("</section>", 1)[0]
+    assert 'id="checkout-flows"' in it and 'id="checkout-flows"' not in html.split('id="team-it"', 1)[0]
+    assert it.count('<h4 id="flow-product-') == 9
+    colander = it.split("/product/enamel-colander</a>", 1)[1].split("</table>", 1)[0]
+    assert "POST /basket/add" in colander and "<td>500</td>" in colander
