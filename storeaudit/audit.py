@@ -103,7 +103,7 @@ def finish_run(db: sqlite_utils.Database, run_id: int, config: Config, *, reason
         finish_run_row(db, run_id, status="failed", message=failure, limits_hit=limits_hit)
         return
     if reason == "finished":  # a crawl stopped early leaves the store alone
-        run_flows(db, run_id, config)
+        run_flows(db, run_id, config, site_hosts=frozenset(site_hosts))
     ctx = RunContext(db=db, run_id=run_id, config=config, site_hosts=set(site_hosts), as_of=as_of)
     writer = BatchWriter(db, batch_size=5000, max_age=1e9)
     writer.extend("findings", (finding_row(run_id, f) for f in run_site_checks(ctx)))

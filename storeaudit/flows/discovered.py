@@ -16,7 +16,7 @@ from lxml import etree
 from lxml.html import FormElement, HtmlElement
 
 from crawler.forms import button_text, form_fact, is_basket_form
-from crawler.urls import normalize
+from crawler.urls import host_key, normalize
 from storeaudit.flows.walker import Page, Step, StepFailed, Walker
 
 __all__ = ["Candidate", "walk_product"]
@@ -204,7 +204,10 @@ def _check_assets(walker: Walker, page: Page) -> None:
             url = urljoin(page.url, src)
             if urlsplit(url).scheme in ("http", "https") and url not in urls:
                 urls.append(url)
+    own = walker.site_hosts | {host_key(page.url)}
     for url in urls[:MAX_ASSETS]:
+        if not walker.check_external and host_key(url) not in own:
+            continue  # the audit was told not to contact other sites (crawl.check_external)
         step, asset = walker.step("asset", "GET", url, referer=page.url)
         step.assertion = "the stylesheet or script loads"
         if asset is None:

@@ -43,13 +43,15 @@ def sample(db: sqlite_utils.Database, run_id: int, limit: int) -> list[Candidate
     return [Candidate(page=r["page"], action=r["action"], button=r["button"]) for r in picked[:limit]]
 
 
-def run_flows(db: sqlite_utils.Database, run_id: int, config: Config) -> int:
+def run_flows(db: sqlite_utils.Database, run_id: int, config: Config, *,
+              site_hosts: frozenset[str] = frozenset()) -> int:
     """Walk the sampled flows and store them; returns how many ran."""
     if not config["flows.enabled"] or config["flows.max_flows"] == 0:
         return 0
     policy = policy_of(config)
     options = dict(policy=policy, user_agent=config["crawl.user_agent"] + FLOW_USER_AGENT_SUFFIX,
-                   timeout=config["crawl.timeout"], max_redirects=config["crawl.max_redirects"])
+                   timeout=config["crawl.timeout"], max_redirects=config["crawl.max_redirects"],
+                   site_hosts=frozenset(site_hosts), check_external=config["crawl.check_external"])
     candidates = sample(db, run_id, config["flows.max_flows"])
     for n, candidate in enumerate(candidates, 1):
         with Walker(**options) as walker:

@@ -58,9 +58,13 @@ class StepFailed(Exception):
 class Walker:
     """One flow's browser. Use as a context manager; ``steps`` is the flow's log."""
 
-    def __init__(self, *, policy: StopPolicy, user_agent: str, timeout: float, max_redirects: int = 5):
+    def __init__(self, *, policy: StopPolicy, user_agent: str, timeout: float, max_redirects: int = 5,
+                 site_hosts: frozenset[str] = frozenset(), check_external: bool = True):
         self.policy = policy
         self.max_redirects = max_redirects
+        #: the store's hosts; with ``check_external`` off, assets on other hosts are not loaded
+        self.site_hosts = site_hosts
+        self.check_external = check_external
         self.client = httpx.Client(follow_redirects=False, timeout=timeout,
                                    headers={"User-Agent": user_agent,
                                             "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
