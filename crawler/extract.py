@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import lxml.html
 from lxml import etree
 
-from crawler.forms import FormFact, basket_forms, in_stock, template_signature
+from crawler.forms import FormFact, in_stock, product_forms, template_signature
 from crawler.urls import resolve
 
 __all__ = ["ParsedPage", "Reference", "parse_page", "region_of", "srcset_urls"]
@@ -57,7 +57,7 @@ class ParsedPage:
     refs: list[Reference]
     root: etree._Element | None = field(default=None, repr=False)
     headers: dict[str, str] = field(default_factory=dict)
-    #: add-to-basket forms (facts for checkout flows; the crawl never submits them)
+    #: the add-to-basket form of a product page (a fact for checkout flows; never submitted by the crawl)
     forms: list[FormFact] = field(default_factory=list)
     #: skeleton hash of a page with an add-to-basket form, and whether it says "in stock"
     template: str = ""
@@ -162,7 +162,7 @@ def parse_page(url: str, body: bytes, *, status: int = 200, depth: int = 0, enco
             ids.append(el.get("name"))
     page.ids = ids
     page.refs = list(_references(root, base))
-    page.forms = basket_forms(root, base)
+    page.forms = product_forms(root, base)
     if page.forms:
         page.template = template_signature(root)
         page.in_stock = in_stock(root)

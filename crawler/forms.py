@@ -17,7 +17,7 @@ from lxml import etree
 
 from crawler.urls import resolve
 
-__all__ = ["FormFact", "basket_forms", "button_text", "form_fact", "in_stock", "template_signature"]
+__all__ = ["FormFact", "basket_forms", "product_forms", "button_text", "form_fact", "in_stock", "template_signature"]
 
 _WS = re.compile(r"\s+")
 #: Words in an action URL, a form's class/id or its button that mark an add-to-basket form.
@@ -85,6 +85,16 @@ def basket_forms(root: etree._Element, base: str) -> list[FormFact]:
         if fact is not None and is_basket_form(fact):
             out.append(fact)
     return out
+
+
+def product_forms(root: etree._Element, base: str) -> list[FormFact]:
+    """The add-to-basket form of a product page; [] for other pages.
+
+    A page whose add-to-basket forms go to several different actions lists several products
+    (a category page with "add" buttons on every card): it is not a product page.
+    """
+    forms = basket_forms(root, base)
+    return forms[:1] if len({f.action for f in forms}) == 1 else []
 
 
 def in_stock(root: etree._Element) -> bool:

@@ -24,6 +24,10 @@ def main() -> None:
     Partner = get_model("partner", "Partner")
     StockRecord = get_model("partner", "StockRecord")
 
+    # One shipping country: Oscar's address form then needs no country choice.
+    get_model("address", "Country").objects.create(iso_3166_1_a2="GB", iso_3166_1_a3="GBR", iso_3166_1_numeric="826",
+                                                   printable_name="United Kingdom", name="United Kingdom",
+                                                   is_shipping_country=True)
     kind = ProductClass.objects.create(name="Kitchenware", requires_shipping=True, track_stock=True)
     partner = Partner.objects.create(name="Hearth")
     category = create_from_breadcrumbs("Kitchen")
