@@ -19,13 +19,15 @@ _STEPS_SQL = """
     select f.flow, f.name as flow_name, f.page, s.step, s.name, s.url, s.method, s.status, s.elapsed_ms,
            s.assertion, s.ok, s.failure, s.detail
     from flow_steps s join flows f on f.run_id = s.run_id and f.flow = s.flow
-    where s.run_id = :run {where}
+    where s.run_id = :run and f.kind = :kind {where}
     order by f.flow, s.step
 """
 
 
-def _steps(run: RunContext, where: str, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-    yield from run.query(_STEPS_SQL.format(where=where), params)
+def _steps(run: RunContext, where: str, params: dict[str, Any] | None = None, *,
+           kind: str = "discovered") -> Iterator[dict[str, Any]]:
+    """Steps of the run's flows of ``kind`` (discovered or declared) matching ``where``."""
+    yield from run.query(_STEPS_SQL.format(where=where), {"kind": kind, **(params or {})})
 
 
 def _status_class(status: int | None, failure: str) -> str:
@@ -120,7 +122,8 @@ def slow_checkout_step(run: RunContext, options: SlowStepOptions) -> Iterator[Fi
     stock queries, external calls (tax, shipping rates) and caching.
     """
     limit = int(options.max_seconds * 1000)
-    for row in _steps(run, "and s.name != 'asset' and s.elapsed_ms > :limit", {"limit": limit}):
+    for row in [*_steps(run, "and s.name != 'asset' and s.elapsed_ms > :limit", {"limit": limit}),
+                *_steps(run, "and s.elapsed_ms > :limit", {"limit": limit}, kind="declared")]:
         seconds = row["elapsed_ms"] / 1000
         yield _finding("CHK005", row, f"Step {row['step']} ({row['name']}) took {seconds:.1f} s "
                        f"(limit {options.max_seconds:g} s)", element="page")
@@ -138,7 +141,8 @@ def checkout_over_http(run: RunContext, options: None) -> Iterator[Finding]:
     start = run.db.execute("select start_url from runs where id = ?", [run.run_id]).fetchone()
     if not start or urlsplit(start[0]).scheme != "https":
         return
-    for row in _steps(run, "and s.name in ('add-to-basket', 'basket', 'checkout') and s.url like 'http:%'"):
+    for row in [*_steps(run, "and s.name in ('add-to-basket', 'basket', 'checkout') and s.url like 'http:%'"),
+                *_steps(run, "and s.url like 'http:%'", kind="declared")]:
         yield _finding("CHK006", row, f"Step {row['step']} ({row['name']}) uses plain HTTP: {row['url']}",
                        element="page")
 
@@ -167,5 +171,21 @@ def checkout_flow_refused(run: RunContext, options: None) -> Iterator[Finding]:
     Nothing may be broken. If the button only adds to the basket (some stores label it
     "Buy now"), remove that pattern from flows.stop_patterns after checking what it does.
     """
-    for row in _steps(run, "and s.failure = 'refused' and s.name != 'asset'"):
-        yield _finding("CHK008", row, f"Flow stopped at step {row['step']} ({row['name']}): {row['detail']}")
+    for kind in ("discovered", "declared"):
+        for row in _steps(run, "and s.failure = 'refused' and s.name != 'asset'", kind=kind):
+            yield _finding("CHK008", row, f"Flow stopped at step {row['step']} ({row['name']}): {row['detail']}")
+
+
+@flow_check("CHK009", "declared-flow-step-fails", category="checkout", severity="error", team="it",
+            title="Step of a declared checkout flow fails")
+def declared_flow_step_fails(run: RunContext, options: None) -> Iterator[Finding]:
+    """A step of a checkout flow declared in the config for this store failed: the page
+    answered with an error, the link or form it names is missing, or the text or element it
+    must show is not there. That part of the store's own checkout script is broken for shoppers.
+
+    The finding names the flow and the step with its URL and status; open the same page with
+    the same basket to reproduce it. If the store changed on purpose, update the flow in the config.
+    """
+    for row in _steps(run, "and s.ok = 0 and s.failure != 'refused'", kind="declared"):
+        yield _finding("CHK009", row, f"Declared flow '{row['flow_name']}' fails at step {row['step']} "
+                       f"({row['name']}): {_what(row)}", element="page")

@@ -205,3 +205,67 @@ def test_the_html_report_shows_each_flow_step_log_under_it(demo_audit):
     assert it.count('<h4 id="flow-product-') == 9
     colander = it.split("/product/enamel-colander</a>", 1)[1].split("</table>", 1)[0]
     assert "POST /basket/add" in colander and "<td>500</td>" in colander
+
+
+DECLARED = """
+[flows]
+max_flows = 0
+
+[[flows.declared]]
+name = "guest checkout"
+start = "/product/copper-kettle"
+steps = [
+  { name = "add", submit = "form.add-to-basket", expect_text = "Copper Stovetop Kettle" },
+  { name = "to checkout", follow = "main a[href*=checkout]", expect_selector = "form input[type=email]" },
+  { name = "order", submit = "form.checkout", fields = { email = "${SA_TEST_EMAIL}", address = "1 High St" } },
+]
+
+[[flows.declared]]
+name = "gift wrap offered"
+start = "/product/oak-board"
+steps = [{ submit = "form.add-to-basket", expect_text = "Gift wrapping" }]
+"""
+
+
+def test_declared_flows_run_their_steps_and_still_cannot_order(demo, tmp_path, monkeypatch):
+    from config import parse_config
+    from storeaudit.flows.runner import run_flows
+    import tomllib
+
+    monkeypatch.setenv("SA_TEST_EMAIL", "secret-shopper@example.com")
+    config = parse_config(tomllib.loads(DECLARED))
+    db = open_db(tmp_path / "a.db")
+    db["runs"].insert({"id": 1, "start_url": demo.url, "status": "running"}, pk="id", alter=True)
+    assert run_flows(db, 1, config) == 2
+    steps = [(r["flow"], r["name"], r["ok"], r["failure"]) for r in db.query("select * from flow_steps order by flow, step")]
+    assert steps == [("declared-1", "start", 1, ""), ("declared-1", "add", 1, ""), ("declared-1", "to checkout", 1, ""),
+                     ("declared-1", "order", 0, "refused"),
+                     ("declared-2", "start", 1, ""), ("declared-2", "submit 1", 0, "missing-text")]
+    assert demo.orders == 0
+    assert "secret-shopper" not in (tmp_path / "a.db").read_bytes().decode("latin-1")  # values are never stored
+    found = sorted((f.code, f.evidence["flow"]) for f in _findings_of(db))
+    assert found == [("CHK008", "guest checkout"), ("CHK009", "gift wrap offered")]
+
+
+def _findings_of(db):
+    from checks.context import RunContext
+    from checks.runner import run_site_checks
+
+    return [f for f in run_site_checks(RunContext(db=db, run_id=1, config=load_config(None))) if f.code.startswith("CHK")]
+
+
+@pytest.mark.parametrize("steps, message", [
+    ('[{ open = "/", follow = "a" }]', "exactly one of open, follow, submit"),
+    ('[{ follow = "a[[" }]', "not a valid CSS selector"),
+    ('[{ submit = "form", fields = { qty = 1 } }]', "table of field names and string values"),
+    ('[{ click = "a" }]', "unknown key"),
+    ("[]", "non-empty array"),
+])
+def test_a_malformed_declared_flow_is_a_config_error(steps, message, tmp_path):
+    from conftest import run_cli
+
+    path = tmp_path / "bad.toml"
+    path.write_text(f'[[flows.declared]]\nname = "x"\nstart = "/"\nsteps = {steps}\n')
+    result = run_cli("config", "check", str(path))
+    assert result.code == 2 and message in result.stderr and "flows.declared[0]" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -19,7 +19,7 @@ from crawler.forms import button_text, form_fact, is_basket_form
 from crawler.urls import host_key, normalize
 from storeaudit.flows.walker import Page, Step, StepFailed, Walker
 
-__all__ = ["Candidate", "walk_product"]
+__all__ = ["Candidate", "form_data", "loaded", "text_of", "walk_product"]
 
 _WS = re.compile(r"\s+")
 _BASKET = re.compile(r"(?<![a-z])(basket|cart|bag|trolley)(?![a-z])", re.I)
@@ -42,7 +42,7 @@ class Candidate:
 def walk_product(walker: Walker, candidate: Candidate) -> None:
     """Walk one product's flow; raises :class:`StepFailed` at the first failed assertion."""
     step, product = walker.step("product", "GET", candidate.page)
-    page = _loaded(walker, step, product, "the product page loads")
+    page = loaded(walker, step, product, "the product page loads")
     form = _basket_form(page, candidate)
     add = Step(name="add-to-basket", url=candidate.action, method="POST",
                assertion="the add-to-basket form is on the page and the store accepts it")
@@ -51,10 +51,10 @@ def walk_product(walker: Walker, candidate: Candidate) -> None:
         raise walker.fail(add, "no-form", "the product page has no add-to-basket form any more")
     method = (form.method or "GET").upper()
     action = urljoin(page.url, form.get("action") or page.url)
-    step, added = walker.step("add-to-basket", method, action, data=_form_data(form),
+    step, added = walker.step("add-to-basket", method, action, data=form_data(form),
                               button=button_text(form), referer=page.url)
     step.assertion = add.assertion
-    after = _loaded(walker, step, added, step.assertion)
+    after = loaded(walker, step, added, step.assertion)
     if _looks_like_error(after):
         raise walker.fail(step, "error-page", f"the answer is an error page: {_title(after)!r}")
 
@@ -65,7 +65,7 @@ def walk_product(walker: Walker, candidate: Candidate) -> None:
         raise walker.fail(walker.steps[-1], "no-link", "no link to the basket after adding the product")
     step, basket = walker.step("basket", "GET", basket_url, referer=after.url)
     step.assertion = "the basket shows the product"
-    basket = _loaded(walker, step, basket, step.assertion)
+    basket = loaded(walker, step, basket, step.assertion)
     name = _product_name(page)
     if not _shows_product(basket, candidate.page, name):
         raise walker.fail(step, "missing-product", f"the basket does not show {name or candidate.page!r}")
@@ -76,7 +76,7 @@ def walk_product(walker: Walker, candidate: Candidate) -> None:
         raise walker.fail(walker.steps[-1], "no-link", "the basket has no link or button to checkout")
     step, checkout = walker.step("checkout", "GET", checkout_url, referer=basket.url)
     step.assertion = "the checkout page loads with a form for email, address or shipping"
-    checkout = _loaded(walker, step, checkout, step.assertion)
+    checkout = loaded(walker, step, checkout, step.assertion)
     if _is_basket_url(checkout.url) and not _CHECKOUT.search(urlsplit(checkout.url).path):
         raise walker.fail(step, "bounced", f"checkout sent the shopper back to the basket ({checkout.url})")
     if not _has_shopper_form(checkout):
@@ -84,7 +84,7 @@ def walk_product(walker: Walker, candidate: Candidate) -> None:
     _check_assets(walker, checkout)
 
 
-def _loaded(walker: Walker, step: Step, page: Page | None, assertion: str) -> Page:
+def loaded(walker: Walker, step: Step, page: Page | None, assertion: str) -> Page:
     step.assertion = assertion
     if page is None:
         raise StepFailed(step.detail)
@@ -106,7 +106,7 @@ def _basket_form(page: Page, candidate: Candidate) -> FormElement | None:
     return matching[0][1] if matching else None
 
 
-def _form_data(form: FormElement) -> list[tuple[str, str]]:
+def form_data(form: FormElement) -> list[tuple[str, str]]:
     """What a browser sends when the shopper clicks the first submit button, default quantity."""
     data = []
     for name, value in form.form_values():
@@ -122,22 +122,22 @@ def _form_data(form: FormElement) -> list[tuple[str, str]]:
     return data
 
 
-def _text(el: etree._Element | None) -> str:
+def text_of(el: etree._Element | None) -> str:
     return _WS.sub(" ", el.text_content() if el is not None else "").strip()
 
 
 def _title(page: Page) -> str:
-    return _text(page.root.find(".//title")) if page.root is not None else ""
+    return text_of(page.root.find(".//title")) if page.root is not None else ""
 
 
 def _looks_like_error(page: Page) -> bool:
     h1 = page.root.find(".//h1") if page.root is not None else None
-    return bool(_ERROR_PAGE.search(_title(page)) or _ERROR_PAGE.search(_text(h1)))
+    return bool(_ERROR_PAGE.search(_title(page)) or _ERROR_PAGE.search(text_of(h1)))
 
 
 def _product_name(page: Page) -> str:
     h1 = page.root.find(".//h1") if page.root is not None else None
-    return _text(h1) or _title(page).split("|")[0].strip()
+    return text_of(h1) or _title(page).split("|")[0].strip()
 
 
 def _is_basket_url(url: str) -> bool:
@@ -166,7 +166,7 @@ def _link(page: Page, wanted) -> str:  # type: ignore[no-untyped-def]
         if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
             continue
         url = urljoin(page.url, href)
-        if urlsplit(url).scheme in ("http", "https") and wanted(url, _text(a)):
+        if urlsplit(url).scheme in ("http", "https") and wanted(url, text_of(a)):
             return url.split("#", 1)[0]
     return ""
 
@@ -178,7 +178,7 @@ def _shows_product(basket: Page, product_url: str, name: str) -> bool:
         if href and normalize(urljoin(basket.url, href)) == target:
             return True
     body = basket.root.find(".//body")  # type: ignore[union-attr]
-    return bool(name) and name.lower() in _text(body).lower()
+    return bool(name) and name.lower() in text_of(body).lower()
 
 
 def _has_shopper_form(page: Page) -> bool:

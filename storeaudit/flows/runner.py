@@ -3,17 +3,21 @@
 Which products: the add-to-basket forms the crawl recorded (``flow_candidates``) on pages
 that say they are in stock; one product per distinct product-page template first (a broken
 template breaks every product made from it), then further products, at most
-``flows.max_flows`` in all. Each flow gets a fresh :class:`~storeaudit.flows.walker.Walker`
+``flows.max_flows`` in all. Then the flows declared in the config. Each flow gets a fresh :class:`~storeaudit.flows.walker.Walker`
 (its own cookie jar); the flow checks judge the stored steps afterwards.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urljoin
 
 import sqlite_utils
 
 from config import Config
+from storeaudit.flows.declared import walk_declared
 from storeaudit.flows.discovered import Candidate, walk_product
 from storeaudit.flows.safety import StopPolicy
 from storeaudit.flows.walker import Step, StepFailed, Walker
@@ -46,27 +50,37 @@ def sample(db: sqlite_utils.Database, run_id: int, limit: int) -> list[Candidate
 def run_flows(db: sqlite_utils.Database, run_id: int, config: Config, *,
               site_hosts: frozenset[str] = frozenset()) -> int:
     """Walk the sampled flows and store them; returns how many ran."""
-    if not config["flows.enabled"] or config["flows.max_flows"] == 0:
+    if not config["flows.enabled"]:
         return 0
     policy = policy_of(config)
     options = dict(policy=policy, user_agent=config["crawl.user_agent"] + FLOW_USER_AGENT_SUFFIX,
                    timeout=config["crawl.timeout"], max_redirects=config["crawl.max_redirects"],
                    site_hosts=frozenset(site_hosts), check_external=config["crawl.check_external"])
+    start_url = db.execute("select start_url from runs where id = ?", [run_id]).fetchone()[0]
     candidates = sample(db, run_id, config["flows.max_flows"])
     for n, candidate in enumerate(candidates, 1):
-        with Walker(**options) as walker:
-            outcome, message = "reached-checkout", ""
-            try:
-                walk_product(walker, candidate)
-            except StepFailed as exc:
-                outcome, message = "failed", str(exc)
-            except Exception as exc:  # a bug in one flow must cost that flow, not the audit
-                logger.exception("checkout flow for %s failed", candidate.page)
-                outcome, message = "error", f"{type(exc).__name__}: {exc}"
-            save_flow(db, run_id, f"product-{n}", kind="discovered", page=candidate.page,
-                      name=f"product → basket → checkout for {candidate.page}", outcome=outcome,
-                      message=message, steps=walker.steps)
-    return len(candidates)
+        _run_one(db, run_id, f"product-{n}", kind="discovered", page=candidate.page,
+                 name=f"product → basket → checkout for {candidate.page}", options=options,
+                 walk=lambda walker, c=candidate: walk_product(walker, c), done="reached-checkout")
+    for n, flow in enumerate(config.declared_flows, 1):
+        _run_one(db, run_id, f"declared-{n}", kind="declared", page=urljoin(start_url, flow.start), name=flow.name,
+                 options=options, walk=lambda walker, f=flow: walk_declared(walker, f, start_url), done="completed")
+    return len(candidates) + len(config.declared_flows)
+
+
+def _run_one(db: sqlite_utils.Database, run_id: int, flow: str, *, kind: str, page: str, name: str,
+             options: dict[str, Any], walk: Callable[[Walker], None], done: str) -> None:
+    with Walker(**options) as walker:
+        outcome, message = done, ""
+        try:
+            walk(walker)
+        except StepFailed as exc:
+            outcome, message = "failed", str(exc)
+        except Exception as exc:  # a bug in one flow must cost that flow, not the audit
+            logger.exception("checkout flow %s failed", name)
+            outcome, message = "error", f"{type(exc).__name__}: {exc}"
+        save_flow(db, run_id, flow, kind=kind, page=page, name=name, outcome=outcome, message=message,
+                  steps=walker.steps)
 
 
 def save_flow(db: sqlite_utils.Database, run_id: int, flow: str, *, kind: str, page: str, name: str,
