@@ -7,7 +7,6 @@ server as a subprocess; the audit runs through the real CLI.
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import sqlite3

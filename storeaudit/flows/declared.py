@@ -30,7 +30,7 @@ from lxml.html import FormElement
 
 from crawler.forms import button_text
 from storeaudit.flows.discovered import form_data, loaded, text_of
-from storeaudit.flows.walker import Page, Step, Walker
+from storeaudit.flows.walker import Page, Walker
 
 __all__ = ["DeclaredFlow", "DeclaredStep", "parse_declared", "walk_declared"]
 
@@ -130,17 +130,20 @@ def _do(walker: Walker, declared: DeclaredStep, page: Page) -> Page:
         link = _select(page, declared.follow)
         href = link.get("href") if link is not None else None
         if not href:
-            raise _missing(walker, declared, f"no link matches {declared.follow!r}")
+            raise walker.missing(declared.name, "", assertion="the link is on the page", failure="no-link",
+                                 detail=f"no link matches {declared.follow!r}")
         step, answer = walker.step(declared.name, "GET", urljoin(page.url, href), referer=page.url)
     else:
         form = _select(page, declared.submit)
         if not isinstance(form, FormElement):
-            raise _missing(walker, declared, f"no form matches {declared.submit!r}")
+            raise walker.missing(declared.name, "", assertion="the form is on the page", failure="no-form",
+                                 detail=f"no form matches {declared.submit!r}")
         data, missing = _fill(form, declared.fields)
         action = urljoin(page.url, form.get("action") or page.url)
         if missing:
-            walker.steps.append(Step(name=declared.name, url=action, method=(form.method or "GET").upper()))
-            raise walker.fail(walker.steps[-1], "config", f"environment variable {missing} is not set")
+            raise walker.missing(declared.name, action, method=(form.method or "GET").upper(),
+                                 assertion="the form's values are configured", failure="config",
+                                 detail=f"environment variable {missing} is not set")
         step, answer = walker.step(declared.name, (form.method or "GET").upper(), action, data=data,
                                    button=button_text(form), referer=page.url)
     expected = " and ".join(filter(None, (f"text {declared.expect_text!r}" if declared.expect_text else "",
@@ -156,11 +159,6 @@ def _do(walker: Walker, declared: DeclaredStep, page: Page) -> Page:
 def _select(page: Page, selector: str):  # type: ignore[no-untyped-def]
     found = CSSSelector(selector)(page.root)
     return found[0] if found else None
-
-
-def _missing(walker: Walker, declared: DeclaredStep, detail: str) -> Exception:
-    walker.steps.append(Step(name=declared.name, url="", assertion="the link or form is on the page"))
-    return walker.fail(walker.steps[-1], "no-link" if declared.follow else "no-form", detail)
 
 
 def _fill(form: FormElement, fields: tuple[tuple[str, str], ...]) -> tuple[list[tuple[str, str]], str]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
-from lxml.html import FormElement, HtmlElement
+from lxml.html import FormElement
 
 from crawler.forms import button_text, form_fact, is_basket_form
 from crawler.urls import host_key, normalize
@@ -44,44 +44,42 @@ def walk_product(walker: Walker, candidate: Candidate) -> None:
     step, product = walker.step("product", "GET", candidate.page)
     page = loaded(walker, step, product, "the product page loads")
     form = _basket_form(page, candidate)
-    add = Step(name="add-to-basket", url=candidate.action, method="POST",
-               assertion="the add-to-basket form is on the page and the store accepts it")
+    accepted = "the add-to-basket form is on the page and the store accepts it"
     if form is None:
-        walker.steps.append(add)
-        raise walker.fail(add, "no-form", "the product page has no add-to-basket form any more")
+        raise walker.missing("add-to-basket", candidate.action, method="POST", assertion=accepted,
+                             failure="no-form", detail="the product page has no add-to-basket form any more")
     method = (form.method or "GET").upper()
     action = urljoin(page.url, form.get("action") or page.url)
     step, added = walker.step("add-to-basket", method, action, data=form_data(form),
                               button=button_text(form), referer=page.url)
-    step.assertion = add.assertion
-    after = loaded(walker, step, added, step.assertion)
+    after = loaded(walker, step, added, accepted)
     if _looks_like_error(after):
         raise walker.fail(step, "error-page", f"the answer is an error page: {_title(after)!r}")
 
     basket_url = after.url if _is_basket_url(after.url) else (_link(after, _is_basket_link) or
                                                                _link(page, _is_basket_link))
-    if not basket_url:
-        walker.steps.append(Step(name="basket", url="", assertion="a link to the basket is on the page"))
-        raise walker.fail(walker.steps[-1], "no-link", "no link to the basket after adding the product")
-    step, basket = walker.step("basket", "GET", basket_url, referer=after.url)
-    step.assertion = "the basket shows the product"
-    basket = loaded(walker, step, basket, step.assertion)
+    step, basket = _open(walker, "basket", basket_url, referer=after.url, assertion="the basket shows the product",
+                         missing="no link to the basket after adding the product")
     name = _product_name(page)
     if not _shows_product(basket, candidate.page, name):
         raise walker.fail(step, "missing-product", f"the basket does not show {name or candidate.page!r}")
 
-    checkout_url = _link(basket, _is_checkout_link)
-    if not checkout_url:
-        walker.steps.append(Step(name="checkout", url="", assertion="a link to checkout is in the basket"))
-        raise walker.fail(walker.steps[-1], "no-link", "the basket has no link or button to checkout")
-    step, checkout = walker.step("checkout", "GET", checkout_url, referer=basket.url)
-    step.assertion = "the checkout page loads with a form for email, address or shipping"
-    checkout = loaded(walker, step, checkout, step.assertion)
+    step, checkout = _open(walker, "checkout", _link(basket, _is_checkout_link), referer=basket.url,
+                           assertion="the checkout page loads with a form for email, address or shipping",
+                           missing="the basket has no link or button to checkout")
     if _is_basket_url(checkout.url) and not _CHECKOUT.search(urlsplit(checkout.url).path):
         raise walker.fail(step, "bounced", f"checkout sent the shopper back to the basket ({checkout.url})")
     if not _has_shopper_form(checkout):
         raise walker.fail(step, "no-form", "the checkout page has no form asking for email, address or shipping")
     _check_assets(walker, checkout)
+
+
+def _open(walker: Walker, name: str, url: str, *, referer: str, assertion: str, missing: str) -> tuple[Step, Page]:
+    """GET the next page of the flow (a failed step 'no-link' when there is no URL to go to)."""
+    if not url:
+        raise walker.missing(name, "", assertion=assertion, failure="no-link", detail=missing)
+    step, page = walker.step(name, "GET", url, referer=referer)
+    return step, loaded(walker, step, page, assertion)
 
 
 def loaded(walker: Walker, step: Step, page: Page | None, assertion: str) -> Page:

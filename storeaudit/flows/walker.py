@@ -131,6 +131,13 @@ class Walker:
             step.detail = f"redirected to {page.url}"
         return step, page
 
+    def missing(self, name: str, url: str, *, method: str = "GET", assertion: str, failure: str,
+                detail: str) -> StepFailed:
+        """Record a step that could not even be sent (no link, no form) as failed."""
+        step = Step(name=name, url=url, method=method, assertion=assertion)
+        self.steps.append(step)
+        return self.fail(step, failure, detail)
+
     @staticmethod
     def fail(step: Step, failure: str, detail: str) -> StepFailed:
         step.ok, step.failure = False, failure
