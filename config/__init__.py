@@ -84,7 +84,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("crawl.exclude", [], "URL glob patterns never requested (e.g. '*/logout*').", list),
     Setting("flows.enabled", True, "After the crawl, walk product → basket → checkout in a cookie jar of its own (never placing an order) and report what fails.", bool),
     Setting("flows.max_flows", 5, "Most discovered checkout flows per audit: one in-stock product per distinct product-page template first, then further products. 0: only the declared flows run.", int, minimum=0),
-    Setting("flows.stop_patterns", list(DEFAULT_STOP_PATTERNS), "A flow refuses any request whose URL, button text or submitted field names one of these (whole words, also run together: 'placeOrder'). Keep the defaults unless you know what a button does.", list),
+    Setting("flows.stop_patterns", list(DEFAULT_STOP_PATTERNS), "A flow refuses any request whose URL, button text or submitted field names one of these (whole words, also run together: 'placeOrder'). Keep the defaults unless you know what a button does; place/confirm/submit/complete order and complete purchase are refused even when removed here.", list),
     Setting("flows.stop_hosts", list(DEFAULT_STOP_HOSTS), "Payment hosts a flow never contacts (a host or any of its subdomains).", list),
     Setting("report.template_share", 0.5, "A defect found on at least this share of crawled pages is a template defect (reported once, for IT).", (int, float), minimum=0),
     Setting("report.template_min_pages", 3, "...and on at least this many pages.", int, minimum=1),

@@ -90,11 +90,13 @@ def basket_forms(root: etree._Element, base: str) -> list[FormFact]:
 def product_forms(root: etree._Element, base: str) -> list[FormFact]:
     """The add-to-basket form of a product page; [] for other pages.
 
-    A page whose add-to-basket forms go to several different actions lists several products
-    (a category page with "add" buttons on every card): it is not a product page.
+    A page whose add-to-basket forms differ in action or hidden fields (the product id) lists
+    several products (a category page with "add" buttons on every card): it is not a product
+    page. The same form twice (a sticky "add" bar) still is one.
     """
     forms = basket_forms(root, base)
-    return forms[:1] if len({f.action for f in forms}) == 1 else []
+    products = {(f.action, tuple(x for x in f.fields if x[1] == "hidden")) for f in forms}
+    return forms[:1] if len(products) == 1 else []
 
 
 def in_stock(root: etree._Element) -> bool:

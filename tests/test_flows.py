@@ -35,6 +35,7 @@ def walker() -> Walker:
     ("GET", "https://www.paypal.com/checkoutnow?token=1", "", []),
     ("GET", "https://js.stripe.com/v3/", "", []),
     ("DELETE", "http://shop.test/basket/", "", []),
+    ("GET", "ftp://shop.test/basket/", "", []),
 ])
 def test_the_stop_list_refuses_what_could_order_or_pay(method, url, button, fields):
     with pytest.raises(StopListError):
@@ -58,7 +59,9 @@ def test_stop_patterns_come_from_config():
         guard(policy, "GET", "http://other.test/basket/")
     with pytest.raises(StopListError):
         guard(policy, "GET", "http://cdn.shop.test/x.js")
-    guard(policy, "POST", "http://other.test/place-order")  # the user replaced the defaults
+    guard(policy, "POST", "http://other.test/payment")  # the user replaced the defaults...
+    with pytest.raises(StopListError):  # ...but cannot switch off the refusal to place an order
+        guard(policy, "POST", "http://other.test/checkout/", button="Place order")
 
 
 @pytest.fixture()

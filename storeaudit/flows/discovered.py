@@ -88,6 +88,8 @@ def loaded(walker: Walker, step: Step, page: Page | None, assertion: str) -> Pag
         raise StepFailed(step.detail)
     if page.status >= 400:
         raise walker.fail(step, "status", f"answered {page.status}")
+    if 300 <= page.status < 400:
+        raise walker.fail(step, "redirects", f"still redirecting after {len(page.hops)} hops: {' → '.join(page.hops)}")
     if page.root is None:
         raise walker.fail(step, "not-html", f"answered {page.content_type or 'an empty body'}, not an HTML page")
     return page

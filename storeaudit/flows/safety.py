@@ -18,11 +18,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["DEFAULT_STOP_HOSTS", "DEFAULT_STOP_PATTERNS", "StopListError", "StopPolicy", "guard"]
+__all__ = ["ALWAYS_STOP", "DEFAULT_STOP_HOSTS", "DEFAULT_STOP_PATTERNS", "StopListError", "StopPolicy", "guard"]
 
+#: Refused whatever the config says: the words of the button that places an order.
+ALWAYS_STOP: tuple[str, ...] = ("place order", "confirm order", "submit order", "complete order",
+                                "complete purchase")
 DEFAULT_STOP_PATTERNS: tuple[str, ...] = (
-    "place order", "confirm order", "submit order", "complete order", "complete purchase", "purchase",
-    "pay", "pay now", "payment", "buy now", "one click", "1 click", "authorize", "authorise",
+    *ALWAYS_STOP, "purchase", "pay", "pay now", "payment", "buy now", "one click", "1 click", "authorize",
+    "authorise",
 )
 DEFAULT_STOP_HOSTS: tuple[str, ...] = (
     "paypal.com", "paypalobjects.com", "stripe.com", "stripe.network", "adyen.com", "adyenpayments.com",
@@ -45,7 +48,11 @@ def _words(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class StopPolicy:
-    """Stop patterns (matched as whole words, also run together: 'placeOrder') and gateway hosts."""
+    """Stop patterns (matched as whole words, also run together: 'placeOrder') and gateway hosts.
+
+    :data:`ALWAYS_STOP` is checked too, whatever ``patterns`` holds: a config can add and
+    remove patterns, but not switch off the refusal to place an order.
+    """
 
     patterns: tuple[str, ...] = DEFAULT_STOP_PATTERNS
     hosts: tuple[str, ...] = DEFAULT_STOP_HOSTS
@@ -56,7 +63,7 @@ class StopPolicy:
         if not words:
             return ""
         joined = set(words)
-        for pattern in self.patterns:
+        for pattern in (*ALWAYS_STOP, *self.patterns):
             pw = _words(pattern)
             if not pw:
                 continue
@@ -81,6 +88,8 @@ def guard(policy: StopPolicy, method: str, url: str, *, button: str = "",
     method = method.upper()
     if method not in SAFE_METHODS:
         raise StopListError(f"refused {method} {url}: flows only send GET, HEAD and POST")
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise StopListError(f"refused {method} {url}: flows only request http(s) addresses")
     host = policy.host_blocked(url)
     if host:
         raise StopListError(f"refused {method} {url}: {host} is a payment host")
