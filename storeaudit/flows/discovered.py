@@ -53,7 +53,7 @@ def walk_product(walker: Walker, candidate: Candidate) -> None:
     step, added = walker.step("add-to-basket", method, action, data=form_data(form),
                               button=button_text(form), referer=page.url)
     after = loaded(walker, step, added, accepted)
-    if _looks_like_error(after):
+    if _looks_like_error(after) and _product_name(after) != _product_name(page):  # "Error-free mug" is fine
         raise walker.fail(step, "error-page", f"the answer is an error page: {_title(after)!r}")
 
     basket_url = after.url if _is_basket_url(after.url) else (_link(after, _is_basket_link) or
@@ -83,6 +83,7 @@ def _open(walker: Walker, name: str, url: str, *, referer: str, assertion: str, 
 
 
 def loaded(walker: Walker, step: Step, page: Page | None, assertion: str) -> Page:
+    """The step's page when it answered 2xx with HTML; else the step fails (StepFailed)."""
     step.assertion = assertion
     if page is None:
         raise StepFailed(step.detail)
