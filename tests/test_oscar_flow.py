@@ -25,7 +25,6 @@ from storeaudit.flows.discovered import Candidate, walk_product
 from storeaudit.flows.safety import DEFAULT_STOP_PATTERNS, StopListError, StopPolicy
 from storeaudit.flows.walker import Page, Walker
 
-pytest.importorskip("oscar", reason="pip install -e '.[test]' installs django-oscar")
 pytestmark = pytest.mark.slow
 
 #: Bound the crawl: facets and sort orders make an endless URL space; accounts, dashboard,
