@@ -9,7 +9,7 @@ from checks.registry import REGISTRY, Check, Finding
 
 __all__ = ["REGISTRY", "Check", "Finding"]
 
-_MODULES = ("links", "images", "stale", "readability", "errors", "quality", "promotions")
+_MODULES = ("links", "images", "stale", "readability", "errors", "quality", "promotions", "flows")
 
 for _name in _MODULES:
     import_module(f"checks.{_name}")

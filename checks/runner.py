@@ -61,7 +61,8 @@ class PageCheckRunner:
 
 
 def run_site_checks(ctx: RunContext) -> Iterator[Finding]:
-    for check, options in enabled_checks(ctx.config, "site"):
+    """Site checks and flow checks: both read the finished run from the database."""
+    for check, options in enabled_checks(ctx.config, "site") + enabled_checks(ctx.config, "flow"):
         try:
             yield from check.func(ctx, options)
         except Exception:

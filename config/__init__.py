@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from storeaudit.flows.safety import DEFAULT_STOP_HOSTS, DEFAULT_STOP_PATTERNS
+
 __all__ = [
     "SETTINGS",
     "Config",
@@ -82,6 +84,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("crawl.max_page_size", 10 * 1024 * 1024, "Bytes; a larger response is cut off and reported, never parsed.", int, minimum=1024),
     Setting("crawl.same_site_hosts", [], "Further host names that count as the same store (e.g. 'www.shop.example' and 'shop.example').", list),
     Setting("crawl.exclude", [], "URL glob patterns never requested (e.g. '*/logout*').", list),
+    Setting("flows.enabled", True, "After the crawl, walk product → basket → checkout in a cookie jar of its own (never placing an order) and report what fails.", bool),
+    Setting("flows.max_flows", 5, "Most discovered checkout flows per audit: one in-stock product per distinct product-page template first, then further products. 0: only the declared flows run.", int, minimum=0),
+    Setting("flows.stop_patterns", list(DEFAULT_STOP_PATTERNS), "A flow refuses any request whose URL, button text or submitted field names one of these (whole words, also run together: 'placeOrder'). Keep the defaults unless you know what a button does; place/confirm/submit/complete order and complete purchase are refused even when removed here.", list),
+    Setting("flows.stop_hosts", list(DEFAULT_STOP_HOSTS), "Payment hosts a flow never contacts (a host or any of its subdomains).", list),
     Setting("report.template_share", 0.5, "A defect found on at least this share of crawled pages is a template defect (reported once, for IT).", (int, float), minimum=0),
     Setting("report.template_min_pages", 3, "...and on at least this many pages.", int, minimum=1),
     Setting("report.teams", ["content", "it"], "Teams findings can be routed to; add your own (e.g. 'marketing') and route to them.", list),
@@ -170,6 +176,8 @@ class Config:
     routing: list[RoutingRule] = field(default_factory=list)
     source: str | None = None
     ignore: list[IgnoreRule] = field(default_factory=list)
+    #: checkout flows declared for this store ([[flows.declared]], storeaudit/flows/declared.py)
+    declared_flows: list[Any] = field(default_factory=list)
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
@@ -197,6 +205,7 @@ def load_config(path: str | Path | None = None, *, overrides: dict[str, Any] | N
 
 def parse_config(raw: dict[str, Any], *, source: str | None = None, overrides: dict[str, Any] | None = None) -> Config:
     values = {s.key: _copy(s.default) for s in SETTINGS}
+    raw, declared = _split_declared_flows(raw, source)
     for section, body in raw.items():
         if section not in _SECTIONS:
             raise ConfigError(f"unknown section; expected one of {', '.join(_SECTIONS)}", key=section, file=source)
@@ -213,7 +222,22 @@ def parse_config(raw: dict[str, Any], *, source: str | None = None, overrides: d
     checks = _parse_checks(raw.get("checks", {}), teams, source)
     routing = _parse_routing(raw.get("routing", []), teams, source)
     ignore = _parse_ignore(raw.get("ignore", []), source)
-    return Config(values=values, checks=checks, routing=routing, source=source, ignore=ignore)
+    return Config(values=values, checks=checks, routing=routing, source=source, ignore=ignore,
+                  declared_flows=declared)
+
+
+def _split_declared_flows(raw: dict[str, Any], source: str | None) -> tuple[dict[str, Any], list[Any]]:
+    """Take ``[[flows.declared]]`` out of the raw config and validate it on its own."""
+    flows = raw.get("flows")
+    if not isinstance(flows, dict) or "declared" not in flows:
+        return raw, []
+    from storeaudit.flows.declared import DeclaredFlowError, parse_declared
+
+    try:
+        declared = parse_declared(flows["declared"])
+    except DeclaredFlowError as exc:
+        raise ConfigError(str(exc), key=exc.key, file=source) from None
+    return {**raw, "flows": {k: v for k, v in flows.items() if k != "declared"}}, declared
 
 
 def _copy(value: Any) -> Any:
@@ -378,6 +402,18 @@ def example_config() -> str:
         "#",
         "# [checks.LINK002]",
         "# severity = \"notice\"   # e.g. treat broken external links as notices",
+        "",
+        "# Declared checkout flows for this store, walked after the discovered ones; every",
+        "# request still passes the stop list. A step does one of open (URL or path), follow (CSS",
+        "# selector of a link) or submit (CSS selector of a form, with fields; \"${NAME}\" reads an",
+        "# environment variable), then may assert expect_text and expect_selector.",
+        "# [[flows.declared]]",
+        "# name = \"guest checkout\"",
+        "# start = \"/product/copper-kettle\"",
+        "# steps = [",
+        "#   { submit = \"form.add-to-basket\", expect_text = \"Copper Stovetop Kettle\" },",
+        "#   { follow = \"main a[href*=checkout]\", expect_selector = \"form input[type=email]\" },",
+        "# ]",
         "",
         "# Routing: who fixes what. Rules are tried in order and the first match wins; a finding",
         "# no rule matches goes to its check's default team (template defects and server",

@@ -13,6 +13,7 @@ import lxml.html
 from lxml import etree
 
 from crawler import facts
+from crawler.forms import FormFact, product_forms, template_signature
 from crawler.urls import resolve
 
 __all__ = ["ParsedPage", "Reference", "parse_page", "region_of", "srcset_urls"]
@@ -64,6 +65,11 @@ class ParsedPage:
     promo_links: list[str] = field(default_factory=list)
     #: What checks derive from the tree (e.g. its main text), computed once per page.
     derived: dict[str, object] = field(default_factory=dict, repr=False)
+    #: the add-to-basket form of a product page (a fact for checkout flows; never submitted by the crawl)
+    forms: list[FormFact] = field(default_factory=list)
+    #: skeleton hash of a page with an add-to-basket form, and whether it says "in stock"
+    template: str = ""
+    in_stock: bool = True
 
 
 def _clean(text: str | None) -> str:
@@ -169,6 +175,10 @@ def parse_page(url: str, body: bytes, *, status: int = 200, depth: int = 0, enco
     page.copyright_year = facts.copyright_year(root)
     page.modified = facts.modified_date(root)[:40]
     page.promo_links = sorted({r[0] for r in (resolve(base, h) for h in facts.promo_links(root)) if r})
+    page.forms = product_forms(root, base)
+    if page.forms:
+        page.template = template_signature(root)
+        page.in_stock = page.availability != "out-of-stock"
     return page
 
 

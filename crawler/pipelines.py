@@ -103,6 +103,11 @@ class StorePipeline:
         self.writer.extend("findings", findings)
         self._count("pages")
         self._count("findings", len(findings))
+        self.writer.extend("flow_candidates", ({
+            "run_id": run_id, "page": page.url, "action": f.action, "method": f.method, "button": f.button,
+            "marker": f.marker, "fields": json.dumps(f.fields), "template": page.template,
+            "in_stock": int(page.in_stock),
+        } for f in page.forms))
         page.root = None  # the tree is the biggest thing a page holds; let it go now
         page.derived.clear()  # and the text the checks read from it
 

@@ -14,6 +14,7 @@ from typing import Any
 import sqlite_utils
 
 from checks.registry import REGISTRY, SEVERITY_RANK, Check
+from reports.flows import load_flows
 
 __all__ = ["Group", "Instance", "ReportData", "group_id", "load_report", "pick_run"]
 
@@ -149,6 +150,7 @@ def load_report(db: sqlite_utils.Database, run_id: int | None = None, *, team: s
     from storeaudit.ignores import Ignores
 
     run = pick_run(db, run_id)
+    run["flows"] = load_flows(db, run["id"])  # checkout flows' step logs (HTML report, IT section)
     ignores = Ignores.load(db, run)
     prev_id = previous_run(db, run) if run.get("site") else None
     before = _fingerprints(db, prev_id) if prev_id is not None else None

@@ -23,6 +23,7 @@ from checks.runner import finding_row, run_site_checks
 from config import Config
 from crawler.urls import host_key, normalize
 from storeaudit.fingerprint import fingerprint
+from storeaudit.flows.runner import run_flows
 from storeaudit.routing import route
 from storeaudit.store import BatchWriter, create_run, finish_run_row, open_db
 
@@ -101,11 +102,14 @@ def run_audit(url: str, *, config: Config, db_path: str | Path, as_of: date | No
 
 def finish_run(db: sqlite_utils.Database, run_id: int, config: Config, *, reason: str, start_url: str,
                site_hosts: set[str], limits_hit: dict[str, int], as_of: date) -> None:
-    """Run the site checks, assign teams and record the run's status (called once, at the end)."""
+    """Walk the checkout flows, run the site and flow checks, assign teams and record the
+    run's status (called once, at the end)."""
     failure = _start_failure(db, run_id, start_url)
     if failure:
         finish_run_row(db, run_id, status="failed", message=failure, limits_hit=limits_hit)
         return
+    if reason == "finished":  # a crawl stopped early leaves the store alone
+        run_flows(db, run_id, config, site_hosts=frozenset(site_hosts))
     ctx = RunContext(db=db, run_id=run_id, config=config, site_hosts=set(site_hosts), as_of=as_of)
     writer = BatchWriter(db, batch_size=5000, max_age=1e9)
     writer.extend("findings", (finding_row(run_id, f) for f in run_site_checks(ctx)))

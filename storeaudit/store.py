@@ -60,6 +60,22 @@ _TABLES: dict[str, dict[str, Any]] = {
         columns={"fingerprint": str, "reason": str, "added_at": str},
         pk="fingerprint",
     ),
+    # Checkout flows: the add-to-basket forms the crawl saw, each flow walked after it, each step.
+    "flow_candidates": dict(
+        columns={"run_id": int, "page": str, "action": str, "method": str, "button": str, "marker": str,
+                 "fields": str, "template": str, "in_stock": int},
+    ),
+    "flows": dict(
+        columns={"run_id": int, "flow": str, "kind": str, "page": str, "name": str, "outcome": str,
+                 "message": str},
+        pk=("run_id", "flow"),
+    ),
+    "flow_steps": dict(
+        columns={"run_id": int, "flow": str, "step": int, "name": str, "url": str, "method": str,
+                 "status": int, "elapsed_ms": int, "assertion": str, "ok": int, "failure": str,
+                 "detail": str},
+        pk=("run_id", "flow", "step"),
+    ),
 }
 
 _INDEXES = [

@@ -163,7 +163,8 @@ def test_report_is_complete_with_scripts_off(browser, store_history):
         first.locator("summary").click()  # <details> opens and closes without any script
         assert first.evaluate("d => d.open") != was_open
         assert "/returns-form" in page.inner_text("body")
-        assert page.locator("svg polyline").count() == 2  # trend per team, drawn without scripts
+        # one trend line per team (content, it and the demo config's marketing), drawn without scripts
+        assert page.locator("svg polyline").count() == 3
         page.screenshot(path=str(artifact("report-no-script.png")))
     finally:
         view.close()

@@ -81,6 +81,22 @@ def test_each_text_defect_is_reported_once_per_page(findings, ground_truth):
             assert len({f["group"] for f in same}) == 1, same
 
 
+def test_checkout_flows_ran_and_placed_no_order(demo_audit, demo_store, ground_truth):
+    import sqlite3
+
+    db = sqlite3.connect(demo_audit["_db"])
+    outcomes = dict(db.execute("select page, outcome from flows where run_id = ?", [demo_audit["run"]["id"]]))
+    sold_out = {"/product/enamel-colander"}  # no flow starts on a product that cannot be bought
+    products = {p for p in ground_truth["pages"] if p.startswith("/product/")} - sold_out
+    assert {urlsplit(p).path for p in outcomes} == products  # max_flows 10 in the demo config: all of them
+    broken = {d["page"] for d in ground_truth["defects"] if d["category"] == "checkout"}
+    for page, outcome in outcomes.items():
+        assert outcome == ("failed" if urlsplit(page).path in broken else "reached-checkout"), page
+    assert demo_store.count("/basket/add", "POST") == 0  # the crawl itself never submits the form
+    assert ("POST", "/basket/add") in demo_store.flow_requests
+    assert demo_store.orders == 0
+
+
 def test_robots_disallowed_url_is_never_requested(demo_audit, demo_store):
     assert demo_store.count("/private/report") == 0
 

@@ -63,7 +63,36 @@ def test_head_matches_get_and_unknown_is_404(server):
     status, headers, body = fetch(server.origin + "/stores/locator")
     assert status == 404 and headers["Content-Type"].startswith("text/html") and b"<html" in body
     assert fetch(server.origin + "/404")[0] == 404
-    assert fetch(server.origin + "/basket/add", "POST")[0] == 405
+    assert fetch(server.origin + "/contact", "POST")[0] == 405
+    assert fetch(server.origin + "/basket/add", "POST")[0] == 403  # no CSRF token
+
+
+def test_the_basket_is_a_cookie_session_and_orders_are_counted(server):
+    import httpx
+
+    with httpx.Client() as shopper, httpx.Client() as other:
+        form = {"product_id": "HH-1002", "csrfmiddlewaretoken": "d3m0T0k3n-HH-1002-7f2c9a", "quantity": "1"}
+        assert shopper.post(server.origin + "/basket/add", data=form).status_code == 303
+        assert "Damascus" in shopper.get(server.origin + "/basket/").text
+        assert "Damascus" not in other.get(server.origin + "/basket/").text  # another cookie jar
+        checkout = shopper.get(server.origin + "/checkout/")
+        assert checkout.status_code == 200 and 'action="/checkout/place-order"' in checkout.text
+        before = server.orders
+        shopper.post(server.origin + "/checkout/place-order", data={"email": "a@b.example"})
+        assert server.orders == before + 1
+
+
+def test_planted_broken_flows_fail(server):
+    import httpx
+
+    from storeaudit.demo.server import BROKEN_ADD_SKU, BROKEN_CHECKOUT_SKU, csrf_token
+
+    with httpx.Client() as shopper:
+        add = {"product_id": BROKEN_ADD_SKU, "csrfmiddlewaretoken": csrf_token(BROKEN_ADD_SKU), "quantity": "1"}
+        assert shopper.post(server.origin + "/basket/add", data=add).status_code == 500
+        add = {"product_id": BROKEN_CHECKOUT_SKU, "csrfmiddlewaretoken": csrf_token(BROKEN_CHECKOUT_SKU)}
+        assert shopper.post(server.origin + "/basket/add", data=add).status_code == 303
+        assert shopper.get(server.origin + "/checkout/").status_code == 500
 
 
 def test_size_guide_refuses_head_but_serves_get(server):

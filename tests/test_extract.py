@@ -82,3 +82,20 @@ def test_srcset_parsing():
     assert srcset_urls("a.jpg 1x, b.jpg 2x") == ["a.jpg", "b.jpg"]
     assert srcset_urls("/img/a,b.jpg 400w, /c.jpg 800w") == ["/img/a,b.jpg", "/c.jpg"]
     assert srcset_urls("data:image/png;base64,xx 1x") == []
+
+
+def test_a_product_page_add_to_basket_form_is_recorded_and_a_listing_is_not():
+    from crawler.extract import parse_page
+
+    form = ('<form method="post" action="/cart/add" class="product-form"><input type="hidden" name="id" value="{id}">'
+            '<input type="hidden" name="csrf" value="t0k"><input name="quantity" value="1"><button>Add to cart</button></form>')
+    product = parse_page("http://s.test/p/kettle", f"<html><body><main>{form.format(id=7)}{form.format(id=7)}"
+                         '<span class="stock">In stock</span></main></body></html>'.encode())
+    assert [(f.action, f.method, f.button) for f in product.forms] == [("http://s.test/cart/add", "POST", "Add to cart")]
+    assert ("csrf", "hidden", "t0k") in product.forms[0].fields and product.template and product.in_stock
+    listing = parse_page("http://s.test/c/kitchen", f"<html><body>{form.format(id=7)}{form.format(id=8)}</body></html>".encode())
+    assert listing.forms == []
+    search = parse_page("http://s.test/", b'<html><body><form action="/search"><input name="q"><button>Go</button></form></body></html>')
+    assert search.forms == []
+    sold_out = parse_page("http://s.test/p/mug", f'<html><body>{form.format(id=9)}<p class="stock">Sold out</p></body></html>'.encode())
+    assert sold_out.forms and not sold_out.in_stock

@@ -16,7 +16,7 @@ import pytest
 from conftest import ROOT, run_cli
 from test_cli_errors import closed_port
 
-PAGE = b"""<!doctype html><html lang="en"><head><title>Tiny shop</title></head>
+PAGE = b"""<!doctype html><html lang="en"><head><title>Tiny shop</title><meta name="description" content="A tiny test shop"></head>
 <body><main><h1>Tiny shop</h1><a href="/gone">Old offer</a></main></body></html>"""
 
 

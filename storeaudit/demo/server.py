@@ -30,8 +30,11 @@ import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+import secrets
 from typing import Callable
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from storeaudit.demo.build_site import PRODUCTS, e, layout
 
 HERE = Path(__file__).resolve().parent
 SITE_DIR = HERE / "site"
@@ -90,8 +93,11 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _record(self) -> None:
-        with self.server.demo._lock:
-            self.server.log.append((self.command, self.path))
+        """Log the request: checkout flows (User-Agent '... checkout-flow') apart from the crawl."""
+        demo = self.server.demo
+        log = demo.flow_requests if "checkout-flow" in (self.headers.get("User-Agent") or "") else self.server.log
+        with demo._lock:
+            log.append((self.command, self.path))
 
     def send(self, status: int, body: bytes = b"", content_type: str | None = None, headers: dict | None = None) -> None:
         """Send a complete response (always with Content-Length; no body for HEAD)."""
@@ -185,17 +191,52 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self.handle_get_or_head()
 
-    def refuse(self) -> None:
-        self._record()
+    def read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(min(length, 1 << 20))
+        body = self.rfile.read(min(length, 1 << 20)) if length else b""
         if length > 1 << 20:
             self.close_connection = True
+        return body
+
+    def refuse(self) -> None:
+        self._record()
+        self.read_body()
         body = b"<!DOCTYPE html><html><body><h1>405 Method Not Allowed</h1></body></html>"
         self.send(405, body, "text/html; charset=utf-8", {"Allow": "GET, HEAD"})
 
-    do_POST = do_PUT = do_PATCH = do_DELETE = refuse  # nothing in the demo accepts writes (yet)
+    def do_POST(self) -> None:
+        route = POST_ROUTES.get(urlsplit(self.path).path)
+        if route is None:
+            return self.refuse()
+        self._record()
+        route(self, dict(parse_qsl(self.read_body().decode("utf-8", "replace"))))
+
+    do_PUT = do_PATCH = do_DELETE = refuse
+
+    # -- the basket: a cookie session, in memory --------------------------
+    def basket(self) -> list[str]:
+        """SKUs in this visitor's basket (empty without a session cookie)."""
+        for part in (self.headers.get("Cookie") or "").split(";"):
+            name, _, value = part.strip().partition("=")
+            if name == SESSION_COOKIE:
+                with self.server.demo._lock:
+                    return list(self.server.demo.baskets.get(value, []))
+        return []
+
+    def session(self) -> tuple[str, dict]:
+        """This visitor's session id, and the Set-Cookie header when it is new."""
+        for part in (self.headers.get("Cookie") or "").split(";"):
+            name, _, value = part.strip().partition("=")
+            if name == SESSION_COOKIE and value in self.server.demo.baskets:
+                return value, {}
+        sid = secrets.token_hex(8)
+        with self.server.demo._lock:
+            self.server.demo.baskets[sid] = []
+        return sid, {"Set-Cookie": f"{SESSION_COOKIE}={sid}; Path=/; HttpOnly; SameSite=Lax"}
+
+    def page(self, path: str, title: str, main: str, status: int = 200) -> None:
+        body = self.substitute(layout(path, title, f"{title} at Hearth & Home.", main)).encode("utf-8")
+        self.send(status, body, "text/html; charset=utf-8")
 
 
 # --------------------------------------------------------------------------
@@ -246,7 +287,74 @@ def _redirect(status: int, location: str) -> Callable[[_Handler], None]:
     return lambda h: h.redirect(status, location)
 
 
+SESSION_COOKIE = "hh_session"
+BY_SKU = {p["sku"]: (slug, p) for slug, p in PRODUCTS.items()}
+BROKEN_ADD_SKU = "HH-1003"  # DEFECT 15: oak-board's add to basket answers 500
+BROKEN_CHECKOUT_SKU = "HH-1004"  # DEFECT 16: checkout answers 500 with cast-iron-skillet in the basket
+
+
+def csrf_token(sku: str) -> str:
+    """The token the product page's add-to-basket form carries (see build_site.product_page)."""
+    return f"d3m0T0k3n-{sku}-7f2c9a"
+
+
+def _basket_add(h: _Handler, form: dict[str, str]) -> None:
+    sku = form.get("product_id", "")
+    if sku not in BY_SKU or form.get("csrfmiddlewaretoken") != csrf_token(sku):
+        return h.error_page(403, "403 Forbidden", "Your session has expired. Please go back and try again.")
+    if sku == BROKEN_ADD_SKU:
+        return h.error_page(500, "500 Internal Server Error", "Something went wrong on our side.")
+    sid, headers = h.session()
+    with h.server.demo._lock:
+        h.server.demo.baskets[sid].append(sku)
+    h.send(303, b"", "text/html; charset=utf-8", {**headers, "Location": h.server.demo.origin + "/basket/"})
+
+
+def _basket(h: _Handler) -> None:
+    skus = h.basket()
+    if not skus:
+        return h.serve_static("/basket/")
+    lines = "\n".join(f'      <li><a href="/product/{BY_SKU[s][0]}">{e(BY_SKU[s][1]["name"])}</a> '
+                      f'<span class="price">{BY_SKU[s][1]["price"]}</span></li>' for s in skus)
+    h.page("/basket/", "Your Basket", f"""    <h1>Your basket</h1>
+    <ul class="basket-lines">
+{lines}
+    </ul>
+    <p><a class="button" href="/checkout/">Go to checkout</a></p>""")
+
+
+def _checkout(h: _Handler) -> None:
+    skus = h.basket()
+    if not skus:
+        return h.serve_static("/checkout/")
+    if BROKEN_CHECKOUT_SKU in skus:
+        return h.error_page(500, "500 Internal Server Error", "Something went wrong on our side.")
+    h.page("/checkout/", "Checkout", f"""    <h1>Checkout</h1>
+    <p>{len(skus)} item(s) in your basket.</p>
+    <form method="post" action="/checkout/place-order" class="checkout">
+      <input type="hidden" name="csrfmiddlewaretoken" value="d3m0T0k3n-checkout-7f2c9a">
+      <label>Email <input type="email" name="email" autocomplete="email" required></label>
+      <label>Address <input type="text" name="address" autocomplete="street-address" required></label>
+      <label>Postcode <input type="text" name="postcode" autocomplete="postal-code" required></label>
+      <button type="submit">Place order</button>
+    </form>""")
+
+
+def _place_order(h: _Handler, form: dict[str, str]) -> None:
+    """Counts placed orders: an audit must never get here (tests assert 0)."""
+    with h.server.demo._lock:
+        h.server.demo.orders += 1
+    h.page("/checkout/place-order", "Thank you", "    <h1>Thank you for your order</h1>")
+
+
+POST_ROUTES: dict[str, Callable[[_Handler, dict[str, str]], None]] = {
+    "/basket/add": _basket_add,
+    "/checkout/place-order": _place_order,
+}
+
 ROUTES: dict[str, Callable[[_Handler], None]] = {
+    "/basket/": _basket,
+    "/checkout/": _checkout,
     "/img/slow-banner.jpg": _slow_banner,  # DEFECT 9: image that times out (sleeps 8 s, audit timeout 3 s)
     "/img/placeholder.jpg": _placeholder,  # DEFECT 10: image URL that serves an HTML page
     "/img/empty.png": _empty_png,  # DEFECT 11: image with an empty body
@@ -274,6 +382,10 @@ class DemoServer:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._mug_seen = False
+        self.baskets: dict[str, list[str]] = {}  # session id -> SKUs
+        self.orders = 0  # requests that would have placed an order
+        #: requests of checkout flows (User-Agent ending in 'checkout-flow'); ``requests`` holds the crawl's
+        self.flow_requests: list[tuple[str, str]] = []
         self.requests: list[tuple[str, str]] = []
         self.external_requests: list[tuple[str, str]] = []
         self._store: _Server | None = None
