@@ -59,6 +59,8 @@ class Setting:
         return self.key.split(".", 1)[1]
 
 
+DEFAULT_IGNORE_PARAMS = ("utm_*", "gclid", "fbclid", "msclkid", "mc_cid", "mc_eid", "_ga", "sid", "sessionid",
+                         "session_id", "sessid", "jsessionid", "phpsessid", "aspsessionid*", "oscsid", "zenid")
 DEFAULT_USER_AGENT = "storeaudit/0.1 (+https://github.com/storeaudit/storeaudit; site audit)"
 
 SETTINGS: tuple[Setting, ...] = (
@@ -80,6 +82,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("crawl.max_page_size", 10 * 1024 * 1024, "Bytes; a larger response is cut off and reported, never parsed.", int, minimum=1024),
     Setting("crawl.same_site_hosts", [], "Further host names that count as the same store (e.g. 'www.shop.example' and 'shop.example').", list),
     Setting("crawl.exclude", [], "URL glob patterns never requested (e.g. '*/logout*').", list),
+    Setting("crawl.ignore_params", list(DEFAULT_IGNORE_PARAMS), "Query (and ;path) parameters dropped from every URL before it is compared or requested: tracking and session ids (globs, case-insensitive).", list),
+    Setting("crawl.max_query_variants", 50, "Request at most this many different query strings of one path (faceted navigation, sorts, filters); the report says where it was reached.", int, minimum=1),
+    Setting("crawl.max_pages_per_pattern", 1000, "Parse at most this many pages whose paths differ only in numbers, dates or ids (/calendar/2031/05, /p/123); raise it for stores with numeric product URLs.", int, minimum=1),
+    Setting("crawl.wall_after", 30, "Stop politely (run 'interrupted') after this many refusals (403/429) in a row from the store: it is blocking the audit.", int, minimum=1),
+    Setting("auth.basic_user_env", "", "Name of the environment variable holding the HTTP basic-auth user for the store's own hosts (staging sites). The value is never stored or logged.", str),
+    Setting("auth.basic_password_env", "", "Name of the environment variable holding the basic-auth password.", str),
+    Setting("auth.headers_env", {}, "Extra request headers for the store's own hosts: header name = name of the environment variable holding its value (e.g. { X-Token = \"SHOP_TOKEN\" }).", dict),
+    Setting("auth.cookies_env", {}, "Cookies for the store's own hosts: cookie name = name of the environment variable holding its value.", dict),
     Setting("report.template_share", 0.5, "A defect found on at least this share of crawled pages is a template defect (reported once, for IT).", (int, float), minimum=0),
     Setting("report.template_min_pages", 3, "...and on at least this many pages.", int, minimum=1),
     Setting("report.teams", ["content", "it"], "Teams findings can be routed to; add your own (e.g. 'marketing') and route to them.", list),
@@ -187,11 +197,14 @@ def parse_config(raw: dict[str, Any], *, source: str | None = None, overrides: d
 
 
 def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return dict(value)
     return list(value) if isinstance(value, list) else value
 
 
 def _type_name(t: type | tuple[type, ...]) -> str:
-    names = {int: "a whole number", float: "a number", str: "a string", bool: "true or false", list: "a list"}
+    names = {int: "a whole number", float: "a number", str: "a string", bool: "true or false", list: "a list",
+             dict: "a table"}
     if isinstance(t, tuple):
         return names[float] if float in t else " or ".join(names.get(x, x.__name__) for x in t)
     return names.get(t, t.__name__)
@@ -213,6 +226,8 @@ def _validate(key: str, value: Any, source: str | None) -> Any:
         raise ConfigError(f"expected at least {setting.minimum}, got {value!r}", key=key, file=source)
     if wanted is list and not all(isinstance(v, str) for v in value):
         raise ConfigError("expected a list of strings", key=key, file=source)
+    if wanted is dict and not all(isinstance(k, str) and isinstance(v, str) and v for k, v in value.items()):
+        raise ConfigError("expected a table of names to environment variable names (strings)", key=key, file=source)
     return value
 
 
@@ -345,6 +360,8 @@ def _toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + "}"
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return repr(value)

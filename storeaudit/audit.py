@@ -23,7 +23,7 @@ from config import Config
 from crawler.urls import host_key, normalize
 from storeaudit.fingerprint import fingerprint
 from storeaudit.routing import route
-from storeaudit.store import BatchWriter, create_run, finish_run_row, open_db
+from storeaudit.store import BatchWriter, create_run, finish_run_row, open_db, reopen_run
 
 __all__ = ["AuditError", "finish_run", "new_run", "run_audit", "validate_start_url"]
 
@@ -61,21 +61,32 @@ def new_run(db: sqlite_utils.Database, start_url: str, config: Config, *, as_of:
 
 
 def run_audit(url: str, *, config: Config, db_path: str | Path, as_of: date | None = None,
-              log_file: str | Path | None = None) -> int:
+              log_file: str | Path | None = None, resume: bool = False) -> int:
     """Crawl and check ``url``; returns the run id. Raises :class:`AuditError` if it cannot run.
 
     Scrapy's own log (with tracebacks of network errors that are findings, not failures) goes
     to ``log_file`` when given and nowhere otherwise; the CLI prints its own one-line messages.
+    With ``resume`` the latest interrupted run of ``url`` is continued under its own id: what
+    its database holds is not fetched again (``crawler/resume.py``).
     """
     from scrapy.crawler import AsyncCrawlerProcess
 
+    from crawler.auth import auth_values
+    from crawler.resume import load_resume_state
     from crawler.runner import scrapy_settings
     from crawler.spiders.audit import AuditSpider
 
     url = validate_start_url(url)
-    as_of = as_of or date.today()
+    auth_values(config)  # a missing secret is a config error before anything is crawled
     db = open_db(db_path)
-    run_id = new_run(db, normalize(url), config, as_of=as_of)
+    state = None
+    if resume:
+        run_id, as_of = _interrupted_run(db, normalize(url))
+        state = load_resume_state(db, run_id)
+        reopen_run(db, run_id)
+    else:
+        as_of = as_of or date.today()
+        run_id = new_run(db, normalize(url), config, as_of=as_of)
     settings = scrapy_settings(config, db_path=db_path, local=is_local(url))
     if log_file:
         settings.set("LOG_FILE", str(log_file), priority="cmdline")
@@ -83,7 +94,7 @@ def run_audit(url: str, *, config: Config, db_path: str | Path, as_of: date | No
     else:
         settings.set("LOG_ENABLED", False, priority="cmdline")
     process = AsyncCrawlerProcess(settings)
-    process.crawl(AuditSpider, url=url, config=config, run_id=run_id, as_of=as_of)
+    process.crawl(AuditSpider, url=url, config=config, run_id=run_id, as_of=as_of, resume=state)
     process.start()
     run = db["runs"].get(run_id)
     if run["status"] == "failed":
@@ -93,8 +104,33 @@ def run_audit(url: str, *, config: Config, db_path: str | Path, as_of: date | No
     return run_id
 
 
+def _interrupted_run(db: sqlite_utils.Database, start_url: str) -> tuple[int, date]:
+    """The latest interrupted run of ``start_url``, made ready to continue (its site checks dropped)."""
+    row = db.execute("select id, as_of, status from runs where start_url = ? order by id desc limit 1",
+                     [start_url]).fetchone()
+    if row is None or row[2] != "interrupted":
+        raise AuditError(f"no interrupted audit of {start_url} to resume in this database"
+                         + (f" (its latest run is {row[2]})" if row else ""))
+    run_id, as_of, _ = row
+    page_codes = [c.code for c in REGISTRY.values() if c.kind == "page"]
+    with db.conn:  # site checks run again over the whole run when it finishes
+        db.execute(f"delete from findings where run_id = ? and code not in ({','.join('?' * len(page_codes))})",
+                   [run_id, *page_codes])
+    return int(run_id), date.fromisoformat(as_of)
+
+
+#: Why a crawl ended early, in words for the report banner and the CLI.
+STOP_REASONS = {
+    "shutdown": "the crawl was stopped by a signal (Ctrl-C or SIGTERM); continue it with "
+                "`storeaudit audit URL --resume`",
+    "wall": "the store refused {n} requests in a row (403/429), so the audit stopped instead of "
+            "hammering it; ask for the audit's user agent or IP to be allowed, or slow it down "
+            "(crawl.delay), then resume with `storeaudit audit URL --resume`",
+}
+
+
 def finish_run(db: sqlite_utils.Database, run_id: int, config: Config, *, reason: str, start_url: str,
-               site_hosts: set[str], limits_hit: dict[str, int], as_of: date) -> None:
+               site_hosts: set[str], limits_hit: dict[str, dict[str, int]], as_of: date) -> None:
     """Run the site checks, assign teams and record the run's status (called once, at the end)."""
     failure = _start_failure(db, run_id, start_url)
     if failure:
@@ -106,7 +142,8 @@ def finish_run(db: sqlite_utils.Database, run_id: int, config: Config, *, reason
     writer.flush()
     assign_findings(db, run_id, config, site_hosts=frozenset(site_hosts))
     status = "complete" if reason == "finished" else "interrupted"
-    message = "" if status == "complete" else f"the crawl was stopped early ({reason})"
+    message = "" if status == "complete" else STOP_REASONS.get(
+        reason, f"the crawl was stopped early ({reason})").format(n=config["crawl.wall_after"])
     finish_run_row(db, run_id, status=status, message=message, limits_hit=limits_hit)
 
 

@@ -94,14 +94,17 @@ def cli() -> None:
               help="Audit as if today were this date (YYYY-MM-DD); makes audits reproducible.")
 @click.option("--max-pages", type=click.IntRange(min=1), default=None, help="Parse at most this many pages.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@click.option("--resume", is_flag=True,
+              help="Continue the latest interrupted audit of URL in the database, without fetching again what it did.")
 @one_line_errors
 def audit(url: str, config_path: str | None, db_path: str, fmt: str, output: str | None, fail_on: str,
-          as_of: Any, max_pages: int | None, quiet: bool) -> None:
+          as_of: Any, max_pages: int | None, quiet: bool, resume: bool) -> None:
     """Crawl URL, check everything it references, and write a report.
 
     \b
     Example:
         storeaudit audit https://staging.shop.example/ --format json --fail-on error
+        storeaudit audit https://shop.example/ --resume     # after Ctrl-C or a crash
     """
     from config import load_config
     from storeaudit.audit import run_audit, validate_start_url
@@ -109,7 +112,8 @@ def audit(url: str, config_path: str | None, db_path: str, fmt: str, output: str
     validate_start_url(url)
     overrides = {"crawl.max_pages": max_pages} if max_pages else None
     config = load_config(config_path, overrides=overrides)
-    run_id = run_audit(url, config=config, db_path=db_path, as_of=as_of.date() if as_of else None)
+    run_id = run_audit(url, config=config, db_path=db_path, as_of=as_of.date() if as_of else None,
+                       resume=resume)
     sys.exit(_finish(db_path, run_id, fmt, default_output(fmt, output), fail_on, quiet))
 
 
@@ -127,6 +131,8 @@ def _finish(db_path: str, run_id: int, fmt: str, output: str, fail_on: str, quie
                             for s in SEVERITY_RANK)
         click.echo(f"Audit #{run_id} {run['status']}: {run['pages']} pages crawled, {run['fetches']} URLs "
                    f"checked; {summary}.", err=True)
+        if run["message"]:
+            click.echo(f"Stopped early: {run['message']}.", err=True)
         if output != "-":
             click.echo(f"Report: {Path(output).resolve()}", err=True)
         click.echo(f"Database: {Path(db_path).resolve()}", err=True)
