@@ -14,7 +14,7 @@ Routes (``GET``; ``HEAD`` answers the same without a body):
   (100,000 unclosed elements), ``/hang`` (headers, then silence), ``/to-ftp`` and
   ``/to-js`` (redirects to non-web schemes), ``/empty`` (200 with no body),
   ``/retry`` (429 with Retry-After: 1 the first time);
-* ``/slow/N`` a 60-page tree answered slowly (interrupt and resume), with broken links;
+* ``/slow/N`` a 120-page tree answered slowly (interrupt and resume), with broken links;
 * ``/wall/`` links to pages that all answer 403;
 * ``/private/`` needs basic auth, a header and a cookie; links to ``external`` (another
   server) so tests can check the secret never leaves the store.
@@ -31,8 +31,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 FACETS = {"color": ["red", "blue", "green", "black"], "size": ["7", "8", "9", "10"],
           "sort": ["price", "name", "new"]}
-SLOW_PAGES = 60
-SLOW_DELAY = 0.15
+SLOW_PAGES = 120
+SLOW_DELAY = 0.1
 SECRET_USER = "stage-user"
 SECRET_PASSWORD = "pw-7f3e9c1d5b"
 SECRET_TOKEN = "tok-a81c44e0d2f9b7"
