@@ -23,8 +23,8 @@ __all__ = ["AuthMiddleware", "auth_values"]
 
 def _env(config: Config, key: str, name: str) -> str:
     value = os.environ.get(name)
-    if value is None:
-        raise ConfigError(f"environment variable {name} is not set", key=key, file=config.source)
+    if not value:
+        raise ConfigError(f"environment variable {name} is not set (or empty)", key=key, file=config.source)
     return value
 
 
