@@ -32,10 +32,11 @@ RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.RetryAfterMiddleware": 550,
+    # Stops the crawl after a run of 403/429 (it sees responses after retries are done).
+    "crawler.extensions.WallGuard": 540,
     # Staging credentials for the store's own hosts only, after the cookie jar (700).
     "crawler.auth.AuthMiddleware": 750,
 }
-EXTENSIONS = {"crawler.extensions.WallGuard": 500}
 ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}
 # Items are cheap to store; processing them one at a time keeps memory flat.
 CONCURRENT_ITEMS = 1

@@ -33,6 +33,7 @@ from twisted.internet import error as neterror
 from twisted.python.failure import Failure
 
 from config import Config, glob_match, load_config
+from crawler.extensions import CrawlStopped
 from crawler.extract import ParsedPage, parse_page
 from crawler.frontier import Frontier
 from crawler.items import FetchItem, PageItem
@@ -233,6 +234,8 @@ class AuditSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> Iterator[Any]:
         request: Request = failure.request  # type: ignore[attr-defined]
         info = request.meta["sa"]
+        if failure.check(CrawlStopped):  # never sent; a resumed run sends it
+            return
         if failure.check(IgnoreRequest):
             reason = str(failure.value)
             skipped = "robots" if "robots" in reason.lower() else "ignored"
