@@ -13,6 +13,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 __all__ = [
@@ -49,6 +50,8 @@ class Setting:
     type: type | tuple[type, ...] = object
     choices: tuple[str, ...] = ()
     minimum: float | None = None
+    #: checks each item of a list value; returns what is expected, or '' when the item is fine
+    item_check: Callable[[str], str] | None = None
 
     @property
     def section(self) -> str:
@@ -57,6 +60,19 @@ class Setting:
     @property
     def name(self) -> str:
         return self.key.split(".", 1)[1]
+
+
+def _url_glob(pattern: str) -> str:
+    """A crawl.exclude pattern is matched against whole URLs: '/logout*' would never match."""
+    if pattern.startswith(("*", "http://", "https://", "?")):
+        return ""
+    return "a glob over the whole URL, starting with '*' or 'http(s)://' (e.g. '*/logout*')"
+
+
+def _param_glob(pattern: str) -> str:
+    if pattern and not any(c in pattern for c in "=&;/# "):
+        return ""
+    return "a parameter name or glob such as 'utm_*' (no '=', '&', ';', '/', '#' or spaces)"
 
 
 DEFAULT_IGNORE_PARAMS = ("utm_*", "gclid", "fbclid", "msclkid", "mc_cid", "mc_eid", "_ga", "sid", "sessionid",
@@ -81,8 +97,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("crawl.max_redirects", 5, "Longest redirect chain accepted; a longer chain is a finding (LINK003).", int, minimum=1),
     Setting("crawl.max_page_size", 10 * 1024 * 1024, "Bytes; a larger response is cut off and reported, never parsed.", int, minimum=1024),
     Setting("crawl.same_site_hosts", [], "Further host names that count as the same store (e.g. 'www.shop.example' and 'shop.example').", list),
-    Setting("crawl.exclude", [], "URL glob patterns never requested (e.g. '*/logout*').", list),
-    Setting("crawl.ignore_params", list(DEFAULT_IGNORE_PARAMS), "Query (and ;path) parameters dropped from every URL before it is compared or requested: tracking and session ids (globs, case-insensitive).", list),
+    Setting("crawl.exclude", [], "URL glob patterns never requested (e.g. '*/logout*').", list, item_check=_url_glob),
+    Setting("crawl.ignore_params", list(DEFAULT_IGNORE_PARAMS), "Query (and ;path) parameters dropped from every URL before it is compared or requested: tracking and session ids (globs, case-insensitive).", list, item_check=_param_glob),
     Setting("crawl.max_query_variants", 50, "Request at most this many different query strings of one path (faceted navigation, sorts, filters); the report says where it was reached.", int, minimum=1),
     Setting("crawl.max_pages_per_pattern", 1000, "Parse at most this many pages whose paths differ only in numbers, dates or ids (/calendar/2031/05, /p/123); raise it for stores with numeric product URLs.", int, minimum=1),
     Setting("crawl.wall_after", 30, "Stop politely (run 'interrupted') after this many refusals (403/429) in a row from the store: it is blocking the audit.", int, minimum=1),
@@ -226,6 +242,10 @@ def _validate(key: str, value: Any, source: str | None) -> Any:
         raise ConfigError(f"expected at least {setting.minimum}, got {value!r}", key=key, file=source)
     if wanted is list and not all(isinstance(v, str) for v in value):
         raise ConfigError("expected a list of strings", key=key, file=source)
+    for item in value if setting.item_check else ():
+        expected = setting.item_check(item)  # type: ignore[misc]
+        if expected:
+            raise ConfigError(f"expected {expected}, got {item!r}", key=key, file=source)
     if wanted is dict and not all(isinstance(k, str) and isinstance(v, str) and v for k, v in value.items()):
         raise ConfigError("expected a table of names to environment variable names (strings)", key=key, file=source)
     return value
