@@ -33,6 +33,10 @@ FACETS = {"color": ["red", "blue", "green", "black"], "size": ["7", "8", "9", "1
           "sort": ["price", "name", "new"]}
 SLOW_PAGES = 120
 SLOW_DELAY = 0.1
+#: Crawled strings that would run in a report that is not inert (texts of broken links).
+INJECTION = ("<p><a href='/gone-1'>&lt;script&gt;alert('text')&lt;/script&gt;</a>"
+             "<a href='/gone-2'><img src='/gone.png' alt='&quot; onerror=&quot;alert(1)'></a>"
+             "<a href='/gone-3?q=&lt;/td&gt;&lt;script&gt;alert(2)&lt;/script&gt;'>x</a></p>")
 SECRET_USER = "stage-user"
 SECRET_PASSWORD = "pw-7f3e9c1d5b"
 SECRET_TOKEN = "tok-a81c44e0d2f9b7"
@@ -55,6 +59,11 @@ class Seen:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 64  # the default backlog (5) drops connections when the crawler is busy
+    daemon_threads = True
+
+
 class HostileSite:
     """``with HostileSite() as site: site.url`` — serves until the block ends."""
 
@@ -64,8 +73,7 @@ class HostileSite:
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self.retried: set[str] = set()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_port}/"
 
     def __enter__(self) -> HostileSite:
@@ -152,8 +160,8 @@ class HostileSite:
         if path.startswith("/many/"):
             return send(h, 200, page("One of many", ""))
         if path == "/hostile/":
-            return send(h, 200, page("Hostile", links("/big", "/binary", "/liar", "/nested", "/hang", "/to-ftp",
-                                                      "/to-js", "/empty", "/retry")))
+            return send(h, 200, page("Hostile <script>alert(1)</script>", links(
+                "/big", "/binary", "/liar", "/nested", "/hang", "/to-ftp", "/to-js", "/empty", "/retry") + INJECTION))
         if path == "/big":
             return send(h, 200, b"<html><body>" + b"<p>big</p>" * (11 * 1024 * 1024 // 10) + b"</body></html>")
         if path == "/binary":

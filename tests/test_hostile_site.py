@@ -15,9 +15,10 @@ import pytest
 from conftest import run_cli
 from hostile_site import FACETS, HostileSite
 
+# A generous timeout: on a busy 2-core machine a slow answer must not be retried (and counted twice).
 TRAP_CONFIG = """
 [crawl]
-timeout = 2.0
+timeout = 20.0
 max_depth = 6
 max_query_variants = 10
 max_pages_per_pattern = 8
@@ -160,3 +161,24 @@ def test_hostile_pages_are_parsed_and_checked(hostile_audit):
     assert site.count("/retry", "GET") == 2  # one 429, one honoured retry
     codes = {c for (c,) in db.execute("select code from findings")}
     assert "LINK003" in codes  # the redirects to ftp: and javascript:
+
+
+def test_the_report_is_inert(hostile_audit, tmp_path):
+    """Crawled strings are escaped, a CSP forbids scripts, and only http(s) URLs are links."""
+    import lxml.html
+
+    _, _, db, _ = hostile_audit
+    texts = {t for (t,) in db.execute("select text from links where target like '%/gone-%'")}
+    assert any("<script>" in t for t in texts)  # the hostile strings did reach the database
+    db_path = db.execute("pragma database_list").fetchone()[2]
+    result = run_cli("report", "--db", db_path, "--format", "html", "-o", str(tmp_path / "r.html"))
+    assert result.code == 0, result.stderr
+    html = (tmp_path / "r.html").read_text()
+    assert "<script>alert" not in html and "onerror=\"alert" not in html
+    tree = lxml.html.fromstring(html)
+    assert not tree.xpath("//script") and not tree.xpath("//@*[starts-with(name(), 'on')]")
+    csp = tree.xpath("//meta[@http-equiv='Content-Security-Policy']/@content")
+    assert csp and "default-src 'none'" in csp[0] and "script-src" not in csp[0]
+    for href in tree.xpath("//a/@href"):
+        assert href.startswith(("http://", "https://", "#")), href
+    assert "gone-1" in html  # the findings are there, escaped
