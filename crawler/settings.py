@@ -13,6 +13,8 @@ ROBOTSTXT_OBEY = True
 USER_AGENT = "storeaudit/0.1 (+https://github.com/storeaudit/storeaudit; site audit)"
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
+# Scrapy's own downloader lets every queued request through at once under asyncio (see there).
+DOWNLOADER = "crawler.downloader.PoliteDownloader"
 # The spider de-duplicates URLs itself before creating requests (cheaper than creating and
 # dropping them), and every request it makes must reach the server even when a redirect lands
 # on a URL seen before, so Scrapy's duplicate filter is not used.

@@ -14,7 +14,7 @@ Routes (``GET``; ``HEAD`` answers the same without a body):
   (100,000 unclosed elements), ``/hang`` (headers, then silence), ``/to-ftp`` and
   ``/to-js`` (redirects to non-web schemes), ``/empty`` (200 with no body),
   ``/retry`` (429 with Retry-After: 1 the first time);
-* ``/slow/N`` a 120-page tree answered slowly (interrupt and resume), with broken links;
+* ``/slow/N`` a 100-page tree answered slowly (interrupt and resume), with broken links;
 * ``/wall/`` links to pages that all answer 403;
 * ``/private/`` needs basic auth, a header and a cookie; links to ``external`` (another
   server) so tests can check the secret never leaves the store.
@@ -31,7 +31,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 FACETS = {"color": ["red", "blue", "green", "black"], "size": ["7", "8", "9", "10"],
           "sort": ["price", "name", "new"]}
-SLOW_PAGES = 120
+SLOW_PAGES = 100
 SLOW_DELAY = 0.1
 #: Crawled strings that would run in a report that is not inert (texts of broken links).
 INJECTION = ("<p><a href='/gone-1'>&lt;script&gt;alert('text')&lt;/script&gt;</a>"
@@ -73,6 +73,9 @@ class HostileSite:
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self.retried: set[str] = set()
+        self.active = 0
+        #: most requests the server was answering at the same moment
+        self.peak = 0
         self.server = _Server(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_port}/"
 
@@ -108,10 +111,15 @@ class HostileSite:
             def do_GET(self) -> None:
                 with site.lock:
                     site.requests.append(Seen(self.command, self.path, dict(self.headers.items())))
+                    site.active += 1
+                    site.peak = max(site.peak, site.active)
                 try:
                     site.route(self)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
+                finally:
+                    with site.lock:
+                        site.active -= 1
 
         return Handler
 

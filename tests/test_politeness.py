@@ -30,6 +30,19 @@ def test_a_wall_of_refusals_stops_the_audit_politely(tmp_path):
     assert "refused 10 requests in a row" in (tmp_path / "report.html").read_text()
 
 
+def test_per_host_concurrency_holds(tmp_path):
+    """Scrapy's downloader alone let 14 requests at once through to a store configured for 2."""
+    cfg = tmp_path / "polite.toml"
+    cfg.write_text("[crawl]\nper_host_concurrency = 2\nmax_pages = 25\nuse_sitemaps = false\n")
+    with HostileSite() as site:
+        result = run_cli("audit", site.url + "slow/0", "--config", str(cfg), "--db", str(tmp_path / "a.db"),
+                         "--format", "json", "-o", "-", timeout=120)
+        peak, served = site.peak, site.count("/slow/")
+    assert result.code in (0, 1), result.stderr
+    assert served >= 25
+    assert peak == 2
+
+
 def test_autothrottle_is_on_by_default_except_for_this_machine():
     config = load_config()
     assert scrapy_settings(config, db_path="x.db", local=False).getbool("AUTOTHROTTLE_ENABLED")
