@@ -63,6 +63,9 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 64  # the default backlog (5) drops connections when the crawler is busy
     daemon_threads = True
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A crawler hanging up (timeouts, cut-off downloads) is expected here, not an error."""
+
 
 class HostileSite:
     """``with HostileSite() as site: site.url`` — serves until the block ends."""

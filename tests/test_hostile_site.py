@@ -36,6 +36,10 @@ def audit(site: HostileSite, start: str, tmp_path: Path, config: str, *extra: st
     return result, sqlite3.connect(db)
 
 
+def limits_hit(db: sqlite3.Connection) -> dict[str, dict[str, int]]:
+    return json.loads(db.execute("select limits_hit from runs").fetchone()[0])
+
+
 @pytest.fixture(scope="module")
 def trap_audit(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("traps")
@@ -57,8 +61,7 @@ def test_calendar_stops_at_the_url_pattern_cap(trap_audit):
     assert parsed == 8
     # requested: the parsed months plus their neighbours that were checked, never the endless rest
     assert site.count("/calendar/") <= 8 + 2
-    limits = json.loads(db.execute("select limits_hit from runs").fetchone()[0])
-    assert limits["url_pattern"]["/calendar/{n}/{n}"] >= 1
+    assert limits_hit(db)["url_pattern"]["/calendar/{n}/{n}"] >= 1
 
 
 def test_faceted_navigation_stops_at_the_query_variant_cap(trap_audit):
@@ -69,8 +72,7 @@ def test_faceted_navigation_stops_at_the_query_variant_cap(trap_audit):
     for values in FACETS.values():
         all_variants *= len(values) + 1
     assert all_variants > 10 * 5  # the trap is real: far more variants exist than were fetched
-    limits = json.loads(db.execute("select limits_hit from runs").fetchone()[0])
-    assert limits["query_variants"]["/shoes"] >= 1
+    assert limits_hit(db)["query_variants"]["/shoes"] >= 1
 
 
 def test_session_and_tracking_parameters_are_dropped(trap_audit):
@@ -88,8 +90,7 @@ def test_ever_deeper_links_stop_at_max_depth(trap_audit):
     depth = db.execute("select max(depth) from pages where url like '%/deep/%'").fetchone()[0]
     assert depth == 6
     assert site.count("/deep/") <= 6 + 1
-    limits = json.loads(db.execute("select limits_hit from runs").fetchone()[0])
-    assert limits["max_depth"]["/deep/"] >= 1
+    assert limits_hit(db)["max_depth"]["/deep/"] >= 1
 
 
 def test_a_page_with_20000_links_is_parsed_and_its_links_capped(trap_audit):
