@@ -46,10 +46,21 @@ def load_resume_state(db: sqlite_utils.Database, run_id: int) -> ResumeState:
             from links l join pages p on p.run_id = l.run_id and p.url = l.source
             where l.run_id = ? group by l.target order by depth, min(l.rowid)""",
         [*_PAGE_KINDS, *_PAGE_KINDS, run_id])
+    page_refs: dict[str, int] = {}
     for target, page_ref, depth, page_kind, any_kind in rows:
         state.seen.add(target)
+        if page_ref:
+            page_refs[target] = int(depth)
         if target not in state.requested:
             state.pending.append((target, page_kind if page_ref else any_kind, int(depth)))
+    # A page reached through redirects is stored twice: the redirect (under the URL linked to)
+    # and the page (under its own URL). After kill -9 the second may be lost with the last batch.
+    for url, final in db.execute("select url, final_url from fetches where run_id = ? and chain != '' "
+                                 "and error = '' and status between 200 and 299 and content_type like '%html%'",
+                                 [run_id]):
+        if url in page_refs and final not in state.requested and final not in state.seen:
+            state.seen.add(final)
+            state.pending.append((final, "a", page_refs[url]))
     state.seen |= state.requested | set(state.parsed)
     row = db.execute("select limits_hit from runs where id = ?", [run_id]).fetchone()
     hits = json.loads(row[0] or "{}") if row else {}
