@@ -14,6 +14,7 @@ import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from storeaudit.flows.safety import DEFAULT_STOP_HOSTS, DEFAULT_STOP_PATTERNS
@@ -53,6 +54,8 @@ class Setting:
     type: type | tuple[type, ...] = object
     choices: tuple[str, ...] = ()
     minimum: float | None = None
+    #: checks each item of a list value; returns what is expected, or '' when the item is fine
+    item_check: Callable[[str], str] | None = None
 
     @property
     def section(self) -> str:
@@ -63,6 +66,21 @@ class Setting:
         return self.key.split(".", 1)[1]
 
 
+def _url_glob(pattern: str) -> str:
+    """A crawl.exclude pattern is matched against whole URLs: '/logout*' would never match."""
+    if pattern.startswith(("*", "http://", "https://", "?")):
+        return ""
+    return "a glob over the whole URL, starting with '*' or 'http(s)://' (e.g. '*/logout*')"
+
+
+def _param_glob(pattern: str) -> str:
+    if pattern and not any(c in pattern for c in "=&;/# "):
+        return ""
+    return "a parameter name or glob such as 'utm_*' (no '=', '&', ';', '/', '#' or spaces)"
+
+
+DEFAULT_IGNORE_PARAMS = ("utm_*", "gclid", "fbclid", "msclkid", "mc_cid", "mc_eid", "_ga", "sid", "sessionid",
+                         "session_id", "sessid", "jsessionid", "phpsessid", "aspsessionid*", "oscsid", "zenid")
 DEFAULT_USER_AGENT = "storeaudit/0.1 (+https://github.com/storeaudit/storeaudit; site audit)"
 
 SETTINGS: tuple[Setting, ...] = (
@@ -83,7 +101,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("crawl.max_redirects", 5, "Longest redirect chain accepted; a longer chain is a finding (LINK003).", int, minimum=1),
     Setting("crawl.max_page_size", 10 * 1024 * 1024, "Bytes; a larger response is cut off and reported, never parsed.", int, minimum=1024),
     Setting("crawl.same_site_hosts", [], "Further host names that count as the same store (e.g. 'www.shop.example' and 'shop.example').", list),
-    Setting("crawl.exclude", [], "URL glob patterns never requested (e.g. '*/logout*').", list),
+    Setting("crawl.exclude", [], "URL glob patterns never requested (e.g. '*/logout*').", list, item_check=_url_glob),
+    Setting("crawl.ignore_params", list(DEFAULT_IGNORE_PARAMS), "Query (and ;path) parameters dropped from every URL before it is compared or requested: tracking and session ids (globs, case-insensitive).", list, item_check=_param_glob),
+    Setting("crawl.max_query_variants", 50, "Request at most this many different query strings of one path (faceted navigation, sorts, filters); the report says where it was reached.", int, minimum=1),
+    Setting("crawl.max_pages_per_pattern", 1000, "Parse at most this many pages whose paths differ only in numbers, dates or ids (/calendar/2031/05, /p/123); raise it for stores with numeric product URLs.", int, minimum=1),
+    Setting("crawl.wall_after", 30, "Stop politely (run 'interrupted') after this many refusals (403/429) in a row from the store: it is blocking the audit.", int, minimum=1),
+    Setting("auth.basic_user_env", "", "Name of the environment variable holding the HTTP basic-auth user for the store's own hosts (staging sites). The value is never stored or logged.", str),
+    Setting("auth.basic_password_env", "", "Name of the environment variable holding the basic-auth password.", str),
+    Setting("auth.headers_env", {}, "Extra request headers for the store's own hosts: header name = name of the environment variable holding its value (e.g. { X-Token = \"SHOP_TOKEN\" }).", dict),
+    Setting("auth.cookies_env", {}, "Cookies for the store's own hosts: cookie name = name of the environment variable holding its value.", dict),
     Setting("flows.enabled", True, "After the crawl, walk product → basket → checkout in a cookie jar of its own (never placing an order) and report what fails.", bool),
     Setting("flows.max_flows", 5, "Most discovered checkout flows per audit: one in-stock product per distinct product-page template first, then further products. 0: only the declared flows run.", int, minimum=0),
     Setting("flows.stop_patterns", list(DEFAULT_STOP_PATTERNS), "A flow refuses any request whose URL, button text or submitted field names one of these (whole words, also run together: 'placeOrder'). Keep the defaults unless you know what a button does; place/confirm/submit/complete order and complete purchase are refused even when removed here.", list),
@@ -241,11 +267,14 @@ def _split_declared_flows(raw: dict[str, Any], source: str | None) -> tuple[dict
 
 
 def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return dict(value)
     return list(value) if isinstance(value, list) else value
 
 
 def _type_name(t: type | tuple[type, ...]) -> str:
-    names = {int: "a whole number", float: "a number", str: "a string", bool: "true or false", list: "a list"}
+    names = {int: "a whole number", float: "a number", str: "a string", bool: "true or false", list: "a list",
+             dict: "a table"}
     if isinstance(t, tuple):
         return names[float] if float in t else " or ".join(names.get(x, x.__name__) for x in t)
     return names.get(t, t.__name__)
@@ -267,6 +296,12 @@ def _validate(key: str, value: Any, source: str | None) -> Any:
         raise ConfigError(f"expected at least {setting.minimum}, got {value!r}", key=key, file=source)
     if wanted is list and not all(isinstance(v, str) for v in value):
         raise ConfigError("expected a list of strings", key=key, file=source)
+    for item in value if setting.item_check else ():
+        expected = setting.item_check(item)  # type: ignore[misc]
+        if expected:
+            raise ConfigError(f"expected {expected}, got {item!r}", key=key, file=source)
+    if wanted is dict and not all(isinstance(k, str) and isinstance(v, str) and v for k, v in value.items()):
+        raise ConfigError("expected a table of names to environment variable names (strings)", key=key, file=source)
     return value
 
 
@@ -441,6 +476,8 @@ def _toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + "}"
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return repr(value)

@@ -6,6 +6,7 @@ page, see docs/architecture.md); page checks get the same tree through :class:`P
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass, field
 
@@ -32,6 +33,7 @@ _HINT_REGION = {"header": "header", "masthead": "header", "nav": "nav", "navbar"
                 "breadcrumbs": "nav"}
 _SECTIONING = frozenset({"article", "section", "main", "aside"})
 MAX_TEXT = 200
+_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
 @dataclass(slots=True)
@@ -185,6 +187,8 @@ def parse_page(url: str, body: bytes, *, status: int = 200, depth: int = 0, enco
 def _parse(body: bytes, encoding: str | None) -> etree._Element | None:
     if not body or not body.strip():
         return None
+    if body.startswith(_BOMS):  # a byte-order mark beats a (lying) declared charset; lxml reads it
+        encoding = None
     try:
         parser = lxml.html.HTMLParser(encoding=encoding, remove_comments=True) if encoding else None
         return lxml.html.document_fromstring(body, parser=parser)

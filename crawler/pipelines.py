@@ -68,8 +68,9 @@ class StorePipeline:
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, PageItem):
-            self._write_fetch(item.fetch)
-            self._write_page(item)
+            with self.writer.together():
+                self._write_fetch(item.fetch)
+                self._write_page(item)
             return None
         if isinstance(item, FetchItem):
             self._write_fetch(item)

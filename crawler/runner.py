@@ -30,6 +30,7 @@ def scrapy_settings(config: Config, *, db_path: str | Path, local: bool = False)
         "USER_AGENT": config["crawl.user_agent"],
         "ROBOTSTXT_OBEY": config["crawl.respect_robots"],
         "DOWNLOAD_MAXSIZE": config["crawl.max_page_size"],
+        "STOREAUDIT_WALL_AFTER": config["crawl.wall_after"],
         "AUTOTHROTTLE_ENABLED": autothrottle == "on" or (autothrottle == "auto" and not local),
     }, priority="cmdline")
     return s

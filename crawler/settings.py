@@ -13,6 +13,8 @@ ROBOTSTXT_OBEY = True
 USER_AGENT = "storeaudit/0.1 (+https://github.com/storeaudit/storeaudit; site audit)"
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
+# Scrapy's own downloader lets every queued request through at once under asyncio (see there).
+DOWNLOADER = "crawler.downloader.PoliteDownloader"
 # The spider de-duplicates URLs itself before creating requests (cheaper than creating and
 # dropping them), and every request it makes must reach the server even when a redirect lands
 # on a URL seen before, so Scrapy's duplicate filter is not used.
@@ -32,6 +34,10 @@ RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.RetryAfterMiddleware": 550,
+    # Stops the crawl after a run of 403/429 (it sees responses after retries are done).
+    "crawler.extensions.WallGuard": 540,
+    # Staging credentials for the store's own hosts only, after the cookie jar (700).
+    "crawler.auth.AuthMiddleware": 750,
 }
 ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}
 # Progress on stderr; off unless STOREAUDIT_PROGRESS is set (the CLI sets it unless --quiet).

@@ -10,7 +10,7 @@ import re
 
 from checks.registry import SEVERITY_RANK
 from reports.html_report import TEAM_TITLES, short_url
-from reports.model import Group, ReportData
+from reports.model import Group, ReportData, limit_rows
 
 __all__ = ["render"]
 
@@ -44,7 +44,8 @@ def render(data: ReportData) -> str:
     if run.get("status") != "complete":
         out.append(f"\n**Warning: this audit was {run.get('status')}** — findings cover only what was crawled.")
     if run.get("limits_hit"):
-        limits = ", ".join(f"{escape(k)} ({int(v)})" for k, v in sorted(run["limits_hit"].items()))
+        limits = ", ".join(f"{escape(name)}{' under ' + escape(where) if where else ''} ({n})"
+                           for name, where, n in limit_rows(run["limits_hit"]))
         out.append(f"\n**Crawl limits were reached:** {limits}.")
     out += ["", "| Team | Errors | Warnings | Notices | New | Fixed |", "|---|---:|---:|---:|---:|---:|"]
     for team in data.teams:

@@ -127,6 +127,15 @@ class ReportData:
         return dict(out)
 
 
+def limit_rows(limits_hit: dict[str, Any]) -> list[tuple[str, str, int]]:
+    """(limit, where, URLs held back) from ``runs.limits_hit``, old flat or new per-place form."""
+    rows = []
+    for name, spots in sorted(limits_hit.items()):
+        items = spots.items() if isinstance(spots, dict) else [("", spots)]
+        rows.extend((name, where, int(n)) for where, n in sorted(items))
+    return rows
+
+
 def pick_run(db: sqlite_utils.Database, run_id: int | None) -> dict[str, Any]:
     if not db["runs"].exists():
         raise ReportError("the database holds no audits yet")
@@ -141,6 +150,10 @@ def pick_run(db: sqlite_utils.Database, run_id: int | None) -> dict[str, Any]:
         raise ReportError(f"no run {run_id} in the database") from None
     run["limits_hit"] = json.loads(run.get("limits_hit") or "{}")
     run["settings"] = json.loads(run.get("settings") or "{}")
+    if run["status"] == "interrupted":
+        from storeaudit.audit import settle_unfinished_findings
+
+        settle_unfinished_findings(db, run)
     return run
 
 

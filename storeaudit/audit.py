@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import json
+from typing import Any
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
@@ -20,12 +21,12 @@ import sqlite_utils
 from checks.context import RunContext, describe_failure
 from checks.registry import REGISTRY
 from checks.runner import finding_row, run_site_checks
-from config import Config
+from config import Config, ConfigError, load_config
 from crawler.urls import host_key, normalize
 from storeaudit.fingerprint import fingerprint
 from storeaudit.flows.runner import run_flows
 from storeaudit.routing import route
-from storeaudit.store import BatchWriter, create_run, finish_run_row, open_db
+from storeaudit.store import BatchWriter, create_run, finish_run_row, open_db, reopen_run
 
 __all__ = ["AuditError", "finish_run", "new_run", "run_audit", "validate_start_url"]
 
@@ -66,22 +67,33 @@ def new_run(db: sqlite_utils.Database, start_url: str, config: Config, *, as_of:
 
 
 def run_audit(url: str, *, config: Config, db_path: str | Path, as_of: date | None = None,
-              log_file: str | Path | None = None, progress: bool = False) -> int:
+              log_file: str | Path | None = None, progress: bool = False, resume: bool = False) -> int:
     """Crawl and check ``url``; returns the run id. Raises :class:`AuditError` if it cannot run.
 
     Scrapy's own log (with tracebacks of network errors that are findings, not failures) goes
     to ``log_file`` when given and nowhere otherwise; the CLI prints its own one-line messages.
     ``progress`` turns on the live progress line on stderr (``crawler/progress.py``).
+    With ``resume`` the latest interrupted run of ``url`` is continued under its own id: what
+    its database holds is not fetched again (``crawler/resume.py``).
     """
     from scrapy.crawler import AsyncCrawlerProcess
 
+    from crawler.auth import auth_values
+    from crawler.resume import load_resume_state
     from crawler.runner import scrapy_settings
     from crawler.spiders.audit import AuditSpider
 
     url = validate_start_url(url)
-    as_of = as_of or date.today()
+    auth_values(config)  # a missing secret is a config error before anything is crawled
     db = open_db(db_path)
-    run_id = new_run(db, normalize(url), config, as_of=as_of)
+    state = None
+    if resume:
+        run_id, as_of = _interrupted_run(db, normalize(url))
+        state = load_resume_state(db, run_id)
+        reopen_run(db, run_id)
+    else:
+        as_of = as_of or date.today()
+        run_id = new_run(db, normalize(url), config, as_of=as_of)
     settings = scrapy_settings(config, db_path=db_path, local=is_local(url))
     settings.set("STOREAUDIT_PROGRESS", progress, priority="cmdline")
     if log_file:
@@ -90,7 +102,7 @@ def run_audit(url: str, *, config: Config, db_path: str | Path, as_of: date | No
     else:
         settings.set("LOG_ENABLED", False, priority="cmdline")
     process = AsyncCrawlerProcess(settings)
-    process.crawl(AuditSpider, url=url, config=config, run_id=run_id, as_of=as_of)
+    process.crawl(AuditSpider, url=url, config=config, run_id=run_id, as_of=as_of, resume=state)
     process.start()
     run = db["runs"].get(run_id)
     if run["status"] == "failed":
@@ -100,8 +112,33 @@ def run_audit(url: str, *, config: Config, db_path: str | Path, as_of: date | No
     return run_id
 
 
+def _interrupted_run(db: sqlite_utils.Database, start_url: str) -> tuple[int, date]:
+    """The latest interrupted run of ``start_url``, made ready to continue (its site checks dropped)."""
+    row = db.execute("select id, as_of, status from runs where start_url = ? order by id desc limit 1",
+                     [start_url]).fetchone()
+    if row is None or row[2] != "interrupted":
+        raise AuditError(f"no interrupted audit of {start_url} to resume in this database"
+                         + (f" (its latest run is {row[2]})" if row else ""))
+    run_id, as_of, _ = row
+    page_codes = [c.code for c in REGISTRY.values() if c.kind == "page"]
+    with db.conn:  # site checks run again over the whole run when it finishes
+        db.execute(f"delete from findings where run_id = ? and code not in ({','.join('?' * len(page_codes))})",
+                   [run_id, *page_codes])
+    return int(run_id), date.fromisoformat(as_of)
+
+
+#: Why a crawl ended early, in words for the report banner and the CLI.
+STOP_REASONS = {
+    "shutdown": "the crawl was stopped by a signal (Ctrl-C or SIGTERM); continue it with "
+                "`storeaudit audit URL --resume`",
+    "wall": "the store refused {n} requests in a row (403/429), so the audit stopped instead of "
+            "hammering it; ask for the audit's user agent or IP to be allowed, or slow it down "
+            "(crawl.delay), then resume with `storeaudit audit URL --resume`",
+}
+
+
 def finish_run(db: sqlite_utils.Database, run_id: int, config: Config, *, reason: str, start_url: str,
-               site_hosts: set[str], limits_hit: dict[str, int], as_of: date) -> None:
+               site_hosts: set[str], limits_hit: dict[str, dict[str, int]], as_of: date) -> None:
     """Walk the checkout flows, run the site and flow checks, assign teams and record the
     run's status (called once, at the end)."""
     failure = _start_failure(db, run_id, start_url)
@@ -116,7 +153,8 @@ def finish_run(db: sqlite_utils.Database, run_id: int, config: Config, *, reason
     writer.flush()
     assign_findings(db, run_id, config, site_hosts=frozenset(site_hosts))
     status = "complete" if reason == "finished" else "interrupted"
-    message = "" if status == "complete" else f"the crawl was stopped early ({reason})"
+    message = "" if status == "complete" else STOP_REASONS.get(
+        reason, f"the crawl was stopped early ({reason})").format(n=config["crawl.wall_after"])
     finish_run_row(db, run_id, status=status, message=message, limits_hit=limits_hit)
 
 
@@ -138,7 +176,7 @@ def _start_failure(db: sqlite_utils.Database, run_id: int, start_url: str) -> st
 
 
 def assign_findings(db: sqlite_utils.Database, run_id: int, config: Config, *,
-                    site_hosts: frozenset[str]) -> None:
+                    site_hosts: frozenset[str], only_unassigned: bool = False) -> None:
     """Give every finding of the run its template flag, team, severity and fingerprint.
 
     A group (same check, same target or quoted text) is a template defect when it sits in
@@ -159,8 +197,9 @@ def assign_findings(db: sqlite_utils.Database, run_id: int, config: Config, *,
             templates.add((code, grp))
 
     updates = []
+    unassigned = " and team = ''" if only_unassigned else ""
     for row in db.query("select id, code, page, grp, region, status_class, own_host from findings "
-                        "where run_id = :run", {"run": run_id}):
+                        f"where run_id = :run{unassigned}", {"run": run_id}):
         check = REGISTRY[row["code"]]
         settings = config.check_settings(check.code)
         template = (row["code"], row["grp"]) in templates
@@ -172,6 +211,25 @@ def assign_findings(db: sqlite_utils.Database, run_id: int, config: Config, *,
         updates.append((team, severity, int(template),
                         fingerprint(check.code, row["page"], row["grp"], site_hosts), row["id"]))
     _update_many(db, updates)
+
+
+def settle_unfinished_findings(db: sqlite_utils.Database, run: dict[str, Any]) -> None:
+    """Give team, severity and fingerprint to findings of a run that never finished (kill -9).
+
+    The crawl wrote them raw; ``finish_run`` never ran. The run's stored settings stand in for
+    its config (per-check and routing overrides of the config file are applied if the file
+    is still there).
+    """
+    if not db.execute("select 1 from findings where run_id = ? and team = '' limit 1", [run["id"]]).fetchone():
+        return
+    settings = run["settings"] if isinstance(run["settings"], dict) else json.loads(run["settings"] or "{}")
+    source = settings.get("config_file")
+    try:
+        config = load_config(source if source and Path(source).exists() else None)
+    except ConfigError:
+        config = load_config(None)
+    hosts = frozenset({run["site"], *settings.get("crawl.same_site_hosts", [])})
+    assign_findings(db, run["id"], config, site_hosts=hosts, only_unassigned=True)
 
 
 def _update_many(db: sqlite_utils.Database, rows: Iterable[tuple[object, ...]]) -> None:

@@ -115,10 +115,12 @@ def schedule_options(func: Callable[..., Any]) -> Callable[..., Any]:
               help="Audit as if today were this date (YYYY-MM-DD); makes audits reproducible.")
 @click.option("--max-pages", type=click.IntRange(min=1), default=None, help="Parse at most this many pages.")
 @schedule_options
+@click.option("--resume", is_flag=True,
+              help="Continue the latest interrupted audit of URL in the database, without fetching again what it did.")
 @one_line_errors
 def audit(url: str, config_path: str | None, db_path: str, fmt: str, output: str | None, fail_on: str,
           baseline: str | None, fail_on_new: bool, as_of: Any, max_pages: int | None, log_file: str | None,
-          webhook: str | None, quiet: bool) -> None:
+          webhook: str | None, quiet: bool, resume: bool) -> None:
     """Crawl URL, check everything it references, and write a report.
 
     Safe under cron: never prompts, and a second audit of the same database while one is
@@ -128,6 +130,7 @@ def audit(url: str, config_path: str | None, db_path: str, fmt: str, output: str
     Example:
         storeaudit audit https://staging.shop.example/ --format json --fail-on error
         storeaudit audit https://shop.example/ --fail-on-new --log-file audit.log -q
+        storeaudit audit https://shop.example/ --resume     # after Ctrl-C or a crash
     """
     from config import load_config
     from storeaudit.audit import run_audit, validate_start_url
@@ -140,7 +143,7 @@ def audit(url: str, config_path: str | None, db_path: str, fmt: str, output: str
     config = load_config(config_path, overrides=overrides)
     with audit_lock(db_path):
         run_id = run_audit(url, config=config, db_path=db_path, as_of=as_of.date() if as_of else None,
-                           log_file=log_file, progress=not quiet)
+                           log_file=log_file, progress=not quiet, resume=resume)
         code = _finish(db_path, run_id, fmt, default_output(fmt, output), Gate(fail_on, baseline, fail_on_new),
                        quiet, log_file=log_file)
         _notify(db_path, run_id, webhook or config["notify.webhook_url"], config["notify.webhook_timeout"])
@@ -170,6 +173,8 @@ def _finish(db_path: str, run_id: int, fmt: str, output: str, gate: Gate, quiet:
     lines = [f"Audit #{run_id} {run['status']}: {run['pages']} pages crawled, {run['fetches']} URLs "
              f"checked; {summary}" + (f"; {len(data.new)} new since run #{data.previous['id']}, "
                                       f"{len(data.fixed)} fixed" if data.previous else "") + "."]
+    if run.get("message"):
+        lines.append(f"Stopped early: {run['message']}.")
     if data.ignored:
         lines.append(f"{sum(len(g.instances) for g in data.ignored)} ignored findings are not counted "
                      "(`storeaudit ignore --list`).")

@@ -9,15 +9,19 @@ the database and :func:`migrate` brings an older file up to date.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-__all__ = ["BatchWriter", "SCHEMA_VERSION", "add_ignore", "create_run", "finish_run_row", "open_db", "utcnow"]
+__all__ = ["BatchWriter", "SCHEMA_VERSION", "add_ignore", "create_run", "finish_run_row", "mark_dead_runs",
+           "open_db", "reopen_run", "utcnow"]
 
 SCHEMA_VERSION = 2  # 2: ignores table
 
@@ -25,7 +29,7 @@ _TABLES: dict[str, dict[str, Any]] = {
     "runs": dict(
         columns={"id": int, "start_url": str, "site": str, "status": str, "started_at": str,
                  "finished_at": str, "as_of": str, "pages": int, "fetches": int, "findings": int,
-                 "limits_hit": str, "settings": str, "message": str},
+                 "limits_hit": str, "settings": str, "message": str, "pid": int, "host": str},
         pk="id",
     ),
     "pages": dict(
@@ -99,6 +103,7 @@ def open_db(path: str | Path) -> sqlite_utils.Database:
     db.enable_wal()
     db.execute("PRAGMA synchronous = NORMAL")
     migrate(db)
+    mark_dead_runs(db)
     return db
 
 
@@ -107,11 +112,11 @@ def migrate(db: sqlite_utils.Database) -> None:
     for name, spec in _TABLES.items():
         if not db[name].exists():
             db[name].create(spec["columns"], pk=spec.get("pk"), not_null=None)
-        else:  # a database from an older version: add the columns it lacks
-            have = set(db[name].columns_dict)
-            for col, kind in spec["columns"].items():
-                if col not in have:
-                    db[name].add_column(col, kind)
+            continue
+        have = set(db[name].columns_dict)
+        for column, kind in spec["columns"].items():
+            if column not in have:  # a database written by an older storeaudit
+                db[name].add_column(column, kind)
     for table, cols in _INDEXES:
         db[table].create_index(cols, if_not_exists=True)
     if not db["meta"].exists():
@@ -125,9 +130,45 @@ def create_run(db: sqlite_utils.Database, *, start_url: str, site: str, as_of: s
         row = db["runs"].insert({
             "start_url": start_url, "site": site, "status": "running", "started_at": utcnow(),
             "as_of": as_of, "settings": json.dumps(settings, sort_keys=True), "limits_hit": "{}",
-            "pages": 0, "fetches": 0, "findings": 0, "message": "",
+            "pages": 0, "fetches": 0, "findings": 0, "message": "", "pid": os.getpid(),
+            "host": socket.gethostname(),
         })
     return int(row.last_pk)
+
+
+def reopen_run(db: sqlite_utils.Database, run_id: int) -> None:
+    """Make an interrupted run ``running`` again in this process, to be resumed."""
+    with db.conn:
+        db["runs"].update(run_id, {"status": "running", "finished_at": None, "message": "",
+                                   "pid": os.getpid(), "host": socket.gethostname()})
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def mark_dead_runs(db: sqlite_utils.Database) -> list[int]:
+    """Mark ``interrupted`` every run still ``running`` whose process on this host is gone.
+
+    A crawl killed with ``kill -9`` (or a power cut) never ran its last step; its data up to
+    the last written batch is there, but it must never read as complete or as still running.
+    Runs of other hosts (a shared database file) are left alone.
+    """
+    host = socket.gethostname()
+    dead = [run_id for run_id, pid in db.execute(
+        "select id, pid from runs where status = 'running' and host = ?", [host]).fetchall()
+        if not pid or not _alive(pid)]
+    for run_id in dead:
+        finish_run_row(db, run_id, status="interrupted",
+                       message="the crawl process ended without finishing the run (killed?); "
+                               "data up to its last written batch is kept")
+    return dead
 
 
 def finish_run_row(db: sqlite_utils.Database, run_id: int, *, status: str, message: str = "",
@@ -165,12 +206,32 @@ class BatchWriter:
         self._rows: dict[str, list[dict[str, Any]]] = {}
         self._count = 0
         self._since = time.monotonic()
+        self._held = 0
 
     def add(self, table: str, row: dict[str, Any]) -> None:
         self._rows.setdefault(table, []).append(row)
         self._count += 1
+        if not self._held:
+            self._maybe_flush()
+
+    def _maybe_flush(self) -> None:
         if self._count >= self.batch_size or time.monotonic() - self._since > self.max_age:
             self.flush()
+
+    @contextmanager
+    def together(self) -> Iterator[None]:
+        """Rows added inside go into one batch: a page with its fetch, links and findings.
+
+        So a crawl killed mid-write loses whole pages, never half of one, and a resumed run
+        can trust that a page in the database has all its references.
+        """
+        self._held += 1
+        try:
+            yield
+        finally:
+            self._held -= 1
+            if not self._held:
+                self._maybe_flush()
 
     def extend(self, table: str, rows: Iterable[dict[str, Any]]) -> None:
         for row in rows:

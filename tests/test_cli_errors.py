@@ -89,3 +89,29 @@ def test_missing_baseline_file_exits_2_before_crawling(tmp_path):
                      "--baseline", str(tmp_path / "nope.json"))
     assert_one_line_error(result, "nope.json")
     assert not (tmp_path / "a.db").exists()
+
+
+def test_a_glob_that_can_never_match_names_key_and_file(tmp_path):
+    cfg = tmp_path / "glob.toml"
+    cfg.write_text('[crawl]\nexclude = ["/logout*"]\n')
+    result = run_cli("config", "check", str(cfg))
+    assert_one_line_error(result, "crawl.exclude", str(cfg), "glob over the whole URL", "/logout*")
+
+
+def test_a_bad_parameter_glob_names_key_and_file(tmp_path):
+    cfg = tmp_path / "params.toml"
+    cfg.write_text('[crawl]\nignore_params = ["sid=1"]\n')
+    result = run_cli("config", "check", str(cfg))
+    assert_one_line_error(result, "crawl.ignore_params", str(cfg), "parameter name")
+
+
+def test_auth_headers_must_name_environment_variables(tmp_path):
+    cfg = tmp_path / "auth.toml"
+    cfg.write_text('[auth]\nheaders_env = { X-Token = 42 }\n')
+    result = run_cli("config", "check", str(cfg))
+    assert_one_line_error(result, "auth.headers_env", str(cfg), "environment variable names")
+
+
+def test_a_start_url_on_another_scheme_exits_2_for_resume_too(tmp_path):
+    result = run_cli("audit", "file:///etc/passwd", "--db", str(tmp_path / "a.db"), "--resume")
+    assert_one_line_error(result, "http://", "file:///etc/passwd")

@@ -95,7 +95,7 @@ def test_an_interrupted_run_with_limits_says_so_everywhere(tmp_path):
                           "limits_hit": json.dumps({"max_pages": 17})})
     html = render(db, "html")
     assert 'class="banner interrupted"' in html and "the crawl was stopped early (shutdown)" in html
-    assert 'class="banner limits"' in html and "max_pages (17 URLs held back)" in html
+    assert 'class="banner limits"' in html and "crawl.max_pages (checked, not crawled): 17 URLs held back" in html
     md = render(db, "markdown")
     assert "**Warning: this audit was interrupted**" in md and "max\\_pages (17)" in md
     # an interrupted run is no baseline: a later report compares with the last complete one

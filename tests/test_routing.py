@@ -56,7 +56,8 @@ def test_a_third_team_added_as_the_readme_shows_takes_promotions():
     from config import load_config, parse_config
     from conftest import ROOT
 
-    snippet = re.search(r"```toml\n(.*?)```", (ROOT / "README.md").read_text(), re.S).group(1)
+    readme = (ROOT / "README.md").read_text().split("### Adding a team", 1)[1]
+    snippet = re.search(r"```toml\n(.*?)```", readme, re.S).group(1)
     config = parse_config(tomllib.loads(snippet))
     promo = REGISTRY["PROMO001"]
     assert promo.default_team(config["report.teams"]) == "marketing"

@@ -33,8 +33,11 @@ from twisted.internet import error as neterror
 from twisted.python.failure import Failure
 
 from config import Config, glob_match, load_config
-from crawler.extract import ParsedPage, Reference, parse_page
+from crawler.extensions import CrawlStopped
+from crawler.extract import ParsedPage, parse_page
+from crawler.frontier import Frontier
 from crawler.items import FetchItem, PageItem, SitemapEntryItem
+from crawler.resume import ResumeState
 from crawler.urls import host_key, normalize
 
 __all__ = ["AuditSpider"]
@@ -43,42 +46,66 @@ __all__ = ["AuditSpider"]
 FOLLOW_KINDS = frozenset({"a", "area", "iframe", "canonical"})
 #: Statuses with which a server refuses HEAD but may serve GET.
 HEAD_REFUSED = frozenset({403, 405, 501})
+#: Trap limits past which a URL is not requested at all (a trap's URLs are endless).
+HOLD_BACK = frozenset({"query_variants", "url_pattern"})
 
 
 class AuditSpider(scrapy.Spider):
     name = "audit"
 
     def __init__(self, url: str = "", config: Config | str | None = None, run_id: int | None = None,
-                 as_of: date | str | None = None, **kwargs: Any):
+                 as_of: date | str | None = None, resume: ResumeState | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         if not url:
             raise ValueError("the audit spider needs a start URL: scrapy crawl audit -a url=https://…")
-        self.start_url = normalize(url)
         self.config = config if isinstance(config, Config) else load_config(config)
+        self.frontier = Frontier(
+            ignore_params=self.config["crawl.ignore_params"],
+            max_query_variants=self.config["crawl.max_query_variants"],
+            max_pages_per_pattern=self.config["crawl.max_pages_per_pattern"],
+            max_depth=self.config["crawl.max_depth"], max_pages=self.config["crawl.max_pages"])
+        self.start_url = self.frontier.canonical(url)
+        self.resume = resume
         self.run_id = run_id
         self.as_of = date.fromisoformat(as_of) if isinstance(as_of, str) else (as_of or date.today())
         self.site_hosts = {host_key(url)} | {h.lower() for h in self.config["crawl.same_site_hosts"]}
-        self.max_pages: int = self.config["crawl.max_pages"]
-        self.max_depth: int = self.config["crawl.max_depth"]
         self.max_redirects: int = self.config["crawl.max_redirects"]
         self.head_first: bool = self.config["crawl.head_first"]
         self.check_external: bool = self.config["crawl.check_external"]
         self.exclude: list[str] = self.config["crawl.exclude"]
         self.seen: set[str] = set()
-        self.pages_parsed = 0
-        #: limit name -> how many URLs it held back (the report states which limits were hit)
-        self.limits_hit: dict[str, int] = {}
+
+    @property
+    def limits_hit(self) -> dict[str, dict[str, int]]:
+        """limit -> where -> URLs held back: the report states which limits were hit and where."""
+        return self.frontier.limits_hit
 
     # -- starting points ---------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
-        self.seen.add(self.start_url)
-        yield self._request(self.start_url, depth=0, follow=True)
+        if self.resume is not None:
+            for item in self._resumed():
+                yield item
+        else:
+            self.seen.add(self.start_url)
+            yield self._request(self.start_url, depth=0, follow=True)
         if self.config["crawl.use_sitemaps"]:
             robots = urljoin(self.start_url, "/robots.txt")
             yield Request(robots, callback=self.parse_robots, errback=self.sitemap_missing,
                           meta={"dont_obey_robotstxt": True, "handle_httpstatus_all": True},
                           dont_filter=True, priority=-1)
+
+    def _resumed(self) -> Iterator[Request | FetchItem]:
+        """Continue an interrupted run: what its database holds is done, the rest is pending."""
+        state = self.resume
+        assert state is not None
+        self.seen |= state.seen
+        self.frontier.replay(parsed=state.parsed, requested=state.requested, limits_hit=state.limits_hit)
+        if self.start_url not in state.requested:
+            self.seen.add(self.start_url)
+            yield self._request(self.start_url, depth=0, follow=True)
+        for url, kind, depth in state.pending:
+            yield self._schedule(url, kind, depth)
 
     def parse_robots(self, response: Response) -> Iterator[Any]:
         sitemaps = list(sitemap_urls_from_robots(response.body, base_url=response.url)) if (
@@ -121,7 +148,7 @@ class AuditSpider(scrapy.Spider):
                 if host_key(loc) in self.site_hosts:
                     yield self._sitemap_request(loc)
                 continue
-            key = normalize(loc)
+            key = self.frontier.canonical(loc)
             if host_key(key) in self.site_hosts and entry.get("lastmod"):
                 yield SitemapEntryItem(url=key, lastmod=entry["lastmod"][:40])
             if host_key(key) in self.site_hosts and key not in self.seen:
@@ -139,7 +166,7 @@ class AuditSpider(scrapy.Spider):
         if not self._parseable(response):
             yield fetch
             return
-        final = normalize(response.url)
+        final = self.frontier.canonical(response.url)
         if info["chain"]:
             # Reached through redirects: parse the target once, under its own URL.
             yield fetch
@@ -149,14 +176,14 @@ class AuditSpider(scrapy.Spider):
             fetch = FetchItem(url=final, status=response.status, content_type=fetch.content_type,
                               size=fetch.size, final_url=final, elapsed_ms=fetch.elapsed_ms,
                               last_modified=fetch.last_modified)
-        if self.pages_parsed >= self.max_pages:
-            self._hit("max_pages")
+        if self.frontier.may_parse(final):
             yield fetch
             return
-        self.pages_parsed += 1
         page = parse_page(final, response.body, status=response.status, depth=info["depth"],
                           encoding=getattr(response, "encoding", None),
                           headers={"last-modified": fetch.last_modified})
+        for ref in page.refs:
+            ref.url = self.frontier.canonical(ref.url)
         yield PageItem(fetch=fetch, page=page)
         yield from self._follow(page)
 
@@ -171,26 +198,24 @@ class AuditSpider(scrapy.Spider):
             if ref.url in self.seen:
                 continue
             self.seen.add(ref.url)
-            yield self._schedule(ref, depth)
+            yield self._schedule(ref.url, ref.kind, depth)
 
-    def _schedule(self, ref: Reference, depth: int) -> Request | FetchItem:
-        url = ref.url
+    def _schedule(self, url: str, kind: str, depth: int) -> Request | FetchItem:
         same_site = host_key(url) in self.site_hosts
         if any(glob_match(p, url) for p in self.exclude):
             return FetchItem(url=url, skipped="excluded", same_site=same_site)
         if not same_site and not self.check_external:
             return FetchItem(url=url, skipped="external-not-checked", same_site=False)
-        follow = same_site and ref.kind in FOLLOW_KINDS and not _names_a_file(url)
-        if follow and depth > self.max_depth:
-            self._hit("max_depth")
-            follow = False
-        if follow and self.pages_parsed >= self.max_pages:
-            self._hit("max_pages")
-            follow = False
+        # Trap guards (crawler/frontier.py): URLs past a query or pattern cap are not requested
+        # at all; pages past the depth or page limit are still checked, not parsed.
+        held = self.frontier.admit(url) if same_site else ""
+        follow = same_site and kind in FOLLOW_KINDS and not _names_a_file(url)
+        if follow and not held:
+            held = self.frontier.may_follow(url, depth)
+            follow = not held
+        if held in HOLD_BACK:
+            return FetchItem(url=url, skipped=f"limit: {held}", same_site=True)
         return self._request(url, depth=depth, follow=follow)
-
-    def _hit(self, limit: str) -> None:
-        self.limits_hit[limit] = self.limits_hit.get(limit, 0) + 1
 
     # -- checks of URLs that are not followed --------------------------------------------
 
@@ -211,6 +236,8 @@ class AuditSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> Iterator[Any]:
         request: Request = failure.request  # type: ignore[attr-defined]
         info = request.meta["sa"]
+        if failure.check(CrawlStopped):  # never sent; a resumed run sends it
+            return
         if failure.check(IgnoreRequest):
             reason = str(failure.value)
             skipped = "robots" if "robots" in reason.lower() else "ignored"
