@@ -26,7 +26,14 @@ from reports.model import Group, ReportData
 
 __all__ = ["render"]
 
-TEAM_TITLES = {"content": "Content team", "it": "IT / developers"}
+class _TeamTitles(dict[str, str]):
+    """Titles of the built-in teams; a configured team reads as "Marketing team"."""
+
+    def get(self, team: str, default: str | None = None) -> str:  # type: ignore[override]
+        return super().get(team) or f"{team.replace('-', ' ').replace('_', ' ').capitalize()} team"
+
+
+TEAM_TITLES = _TeamTitles({"content": "Content team", "it": "IT / developers"})
 TEAM_COLOURS = ["#1570ef", "#c4320a", "#079455", "#6941c6", "#b54708", "#dd2590"]
 REGION_TITLES = {"main": "main content", "header": "page header", "nav": "navigation",
                  "footer": "page footer", "aside": "sidebar", "head": "page head (not visible)"}
