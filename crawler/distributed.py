@@ -53,12 +53,13 @@ KEYS = {name: PREFIX + name for name in (
 #: Seconds between two heartbeats of a worker (and polls of Redis while it is idle).
 BEAT = 0.5
 
-# Pop the best request and record it as in flight for this worker, in one step.
+# Pop the best request and record it as in flight for this worker, in one step; the field
+# is worker|number|score (the score to put it back with).
 _POP = """
 local r = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if #r == 0 then return nil end
 redis.call('ZREMRANGEBYRANK', KEYS[1], 0, 0)
-local field = ARGV[1] .. '|' .. r[2]
+local field = ARGV[1] .. '|' .. ARGV[2] .. '|' .. r[2]
 redis.call('HSET', KEYS[2], field, r[1])
 return {field, r[1]}
 """
@@ -195,7 +196,7 @@ class RedisScheduler(Scheduler):
         spider.redis_scheduler = self
         self._pop = self.server.register_script(_POP)
         self._commit = self.server.register_script(_COMMIT)
-        self._idle_since: float | None = None
+        self._popped = 0
         self._limits = ""
         self._beat()
         self._heart = LoopingCall(self._tick)
@@ -216,11 +217,11 @@ class RedisScheduler(Scheduler):
         return bool(self._push([request]))
 
     def next_request(self) -> Request | None:
-        popped = self._pop(keys=[KEYS["requests"], KEYS["inflight"]], args=[self.worker])
+        self._popped += 1
+        popped = self._pop(keys=[KEYS["requests"], KEYS["inflight"]], args=[self.worker, self._popped])
         if not popped:
             return None
         field, data = popped
-        self._idle_since = None
         request = self.queue._decode_request(data)
         request.meta["storeaudit_inflight"] = field.decode() if isinstance(field, bytes) else field
         if self.stats:

@@ -124,7 +124,7 @@ def reclaim(server: Any, worker_timeout: float) -> list[str]:
             if now - json.loads(beat)["beat"] > worker_timeout]
     known = {w.decode() for w in server.hkeys(KEYS["workers"])}
     # Requests held by workers with no heartbeat at all (gone before a resume) count as dead too.
-    orphans = {f.decode().rsplit("|", 1)[0] for f in server.hkeys(KEYS["inflight"])} - known
+    orphans = {f.decode().split("|", 1)[0] for f in server.hkeys(KEYS["inflight"])} - known
     dead += sorted(orphans)
     if dead:
         requeue(server, dead)
