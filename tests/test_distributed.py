@@ -181,7 +181,7 @@ def test_an_interrupted_distributed_audit_resumes_from_redis(demo_audit, redis_u
 def test_a_worker_without_an_audit_in_redis_says_so(redis_url):
     redis.Redis.from_url(redis_url).delete("storeaudit:meta")
     result = run_cli("worker", "--redis", redis_url)
-    assert result.code == 2 and result.stderr.startswith("Error: no audit in Redis at"), result.stderr
+    assert result.code == 2 and result.stderr.startswith("storeaudit: error: no audit in Redis at"), result.stderr
     gone = run_cli("worker", "--redis", f"redis://127.0.0.1:{_free_port()}/0")
     assert gone.code == 2 and "cannot reach Redis" in gone.stderr and "Traceback" not in gone.stderr
 
