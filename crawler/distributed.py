@@ -324,27 +324,21 @@ class DistributedAuditSpider(AuditSpider):
             self.redis_scheduler.commit(request, items, requests)
         return []
 
-    # Every callback and errback commits its output (items and new requests) with its request.
-    def parse_page(self, response: Any) -> Any:  # type: ignore[override]
-        return self._commit(super().parse_page(response), response.request)
 
-    def parse_check(self, response: Any) -> Any:  # type: ignore[override]
-        return self._commit(super().parse_check(response), response.request)
+def _committing(callback: Any) -> Any:
+    """``callback`` (a callback or errback of the audit spider) committing its output to Redis."""
+    def commit(self: DistributedAuditSpider, result: Any) -> list[Any]:
+        # A response and a download failure both carry the request they answer.
+        return self._commit(callback(self, result), result.request)
+    commit.__name__ = commit.__qualname__ = callback.__name__
+    commit.__doc__ = callback.__doc__
+    return commit
 
-    def on_error(self, failure: Any) -> Any:  # type: ignore[override]
-        return self._commit(super().on_error(failure), failure.request)
 
-    def parse_robots(self, response: Any) -> Any:  # type: ignore[override]
-        return self._commit(super().parse_robots(response), response.request)
-
-    def parse_sitemap(self, response: Any) -> Any:  # type: ignore[override]
-        return self._commit(super().parse_sitemap(response), response.request)
-
-    def sitemap_missing(self, failure: Any) -> Any:  # type: ignore[override]
-        return self._commit(super().sitemap_missing(failure), failure.request)
-
-    def sitemap_failed(self, failure: Any) -> Any:  # type: ignore[override]
-        return self._commit(super().sitemap_failed(failure), failure.request)
+# Every callback and errback commits its output (items and new requests) with its request.
+for _name in ("parse_page", "parse_check", "on_error", "parse_robots", "parse_sitemap", "sitemap_missing",
+              "sitemap_failed"):
+    setattr(DistributedAuditSpider, _name, _committing(getattr(AuditSpider, _name)))
 
 
 def load_meta(server: Any) -> dict[str, Any] | None:

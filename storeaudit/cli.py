@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from checks.registry import REGISTRY, SEVERITY_RANK
 from storeaudit.store import utcnow
@@ -120,8 +121,9 @@ def schedule_options(func: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
               help="Crawl with this many worker processes sharing Redis (0: one process, no Redis; "
                    "docs/distributed.md).")
-@click.option("--redis", "redis_url", default=None, metavar="URL",
-              help="Redis of a distributed audit (with --workers) [default: redis://127.0.0.1:6379/0].")
+@click.option("--redis", "redis_url", default=None, metavar="URL", envvar="STOREAUDIT_REDIS",
+              help="Redis of a distributed audit (with --workers; or $STOREAUDIT_REDIS) "
+                   "[default: redis://127.0.0.1:6379/0].")
 @click.option("--worker-timeout", type=click.FloatRange(min=1), default=10.0, show_default=True,
               help="Seconds without a heartbeat after which a worker's requests go to the others.")
 @one_line_errors
@@ -150,7 +152,7 @@ def audit(url: str, config_path: str | None, db_path: str, fmt: str, output: str
         raise Failure(f"--baseline {baseline}: no such file (give a run id or a JSON report)")
     overrides = {"crawl.max_pages": max_pages} if max_pages else None
     config = load_config(config_path, overrides=overrides)
-    if redis_url and not workers:
+    if not workers and click.get_current_context().get_parameter_source("redis_url") is ParameterSource.COMMANDLINE:
         raise Failure("--redis needs --workers N (the worker processes to start on this machine)")
     with audit_lock(db_path):
         if workers:
@@ -170,8 +172,9 @@ def audit(url: str, config_path: str | None, db_path: str, fmt: str, output: str
 
 
 @cli.command()
-@click.option("--redis", "redis_url", required=True, metavar="URL",
-              help="Redis of the distributed audit to join, e.g. redis://10.0.0.5:6379/0.")
+@click.option("--redis", "redis_url", required=True, metavar="URL", envvar="STOREAUDIT_REDIS",
+              help="Redis of the distributed audit to join, e.g. redis://10.0.0.5:6379/0 "
+                   "(or $STOREAUDIT_REDIS, to keep a password out of `ps`).")
 @click.option("--log-file", type=click.Path(dir_okay=False), default=None,
               help="Write Scrapy's log here (nothing is logged otherwise).")
 @one_line_errors

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import sqlite_utils
 
@@ -39,6 +40,14 @@ DRAIN_BATCH = 500
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def shown(redis_url: str) -> str:
+    """``redis_url`` without its password, for messages (credentials are never printed)."""
+    parts = urlsplit(redis_url)
+    if "@" not in parts.netloc:
+        return redis_url
+    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
+
+
 def connect(redis_url: str) -> Any:
     """A Redis client for ``redis_url``; AuditError (one line, exit 2) when it is not there."""
     try:
@@ -50,7 +59,7 @@ def connect(redis_url: str) -> Any:
         server = redis.Redis.from_url(redis_url, socket_connect_timeout=5)
         server.ping()
     except (redis.RedisError, ValueError) as exc:
-        raise AuditError(f"cannot reach Redis at {redis_url}: {exc}") from None
+        raise AuditError(f"cannot reach Redis at {shown(redis_url)}: {exc}") from None
     return server
 
 
@@ -133,8 +142,10 @@ def reclaim(server: Any, worker_timeout: float) -> list[str]:
 
 
 def _start_worker(redis_url: str, log_file: str | Path | None, index: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    args = [sys.executable, "-m", "storeaudit.cli", "worker", "--redis", redis_url]
+    # The URL goes by environment, not argv: a password in it would show in `ps`.
+    env = {**os.environ, "STOREAUDIT_REDIS": redis_url,
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    args = [sys.executable, "-m", "storeaudit.cli", "worker"]
     if log_file:
         args += ["--log-file", f"{log_file}.worker{index + 1}"]
     return subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
@@ -231,22 +242,18 @@ def run_worker(redis_url: str, *, log_file: str | Path | None = None) -> int:
 
     from crawler.distributed import KEYS, DistributedAuditSpider, load_meta, worker_settings
     from crawler.runner import scrapy_settings
-    from storeaudit.audit import is_local
+    from storeaudit.audit import is_local, log_to
 
     server = connect(redis_url)
     meta = load_meta(server)
     if meta is None:
-        raise AuditError(f"no audit in Redis at {redis_url}: start one with `storeaudit audit URL --workers N "
-                         f"--redis {redis_url}`")
+        raise AuditError(f"no audit in Redis at {shown(redis_url)}: start one with `storeaudit audit URL "
+                         f"--workers N --redis {shown(redis_url)}`")
     if server.exists(KEYS["done"]):
         return meta["run_id"]
     settings = scrapy_settings(meta["config"], db_path="", local=is_local(meta["url"]))
     settings.setdict(worker_settings(redis_url), priority="cmdline")
-    if log_file:
-        settings.set("LOG_FILE", str(log_file), priority="cmdline")
-        settings.set("LOG_LEVEL", "INFO", priority="cmdline")
-    else:
-        settings.set("LOG_ENABLED", False, priority="cmdline")
+    log_to(settings, log_file)
     process = AsyncCrawlerProcess(settings)
     process.crawl(DistributedAuditSpider, url=meta["url"], config=meta["config"], run_id=meta["run_id"],
                   as_of=meta["as_of"])
