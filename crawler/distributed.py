@@ -28,7 +28,7 @@ import os
 import pickle
 import socket
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -36,6 +36,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DontCloseSpider
 from scrapy.http import Request
+from scrapy.utils.defer import deferred_from_coro
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet.task import LoopingCall
 
@@ -233,7 +234,7 @@ class RedisScheduler(Scheduler):
         field = request.meta.get("storeaudit_inflight", "") if request is not None else ""
         self._push(requests, items=items, field=field)
 
-    def _push(self, requests: list[Request], *, items: list[str] = (), field: str = "") -> int:  # type: ignore[assignment]
+    def _push(self, requests: list[Request], *, items: Sequence[str] = (), field: str = "") -> int:
         args: list[Any] = [field, len(items), *items]
         for r in requests:
             r.meta.pop("storeaudit_inflight", None)
@@ -257,17 +258,15 @@ class RedisScheduler(Scheduler):
             engine = self.crawler.engine
             if engine is not None and engine.spider is not None and not getattr(self, "_closing", False):
                 self._closing = True
-                from scrapy.utils.defer import deferred_from_coro
-
                 deferred_from_coro(engine.close_spider_async(reason=reason.decode()))
 
     def _idle(self, spider: Any) -> None:
         """Nothing downloads or runs here: end this worker's stale in-flight entries (requests
         Scrapy dropped without a callback), then close only when the whole audit is done."""
-        requeue_dropped = [f for f in self.server.hkeys(KEYS["inflight"])
+        dropped = [f for f in self.server.hkeys(KEYS["inflight"])
                            if (f.decode() if isinstance(f, bytes) else f).startswith(self.worker + "|")]
-        if requeue_dropped:
-            self.server.hdel(KEYS["inflight"], *requeue_dropped)
+        if dropped:
+            self.server.hdel(KEYS["inflight"], *dropped)
         if audit_finished(self.server):
             raise CloseSpider("finished")
         raise DontCloseSpider

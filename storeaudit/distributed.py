@@ -30,7 +30,7 @@ import sqlite_utils
 from config import Config
 from crawler.urls import normalize
 from storeaudit.audit import AuditError, _interrupted_run, finish_run, new_run, validate_start_url
-from storeaudit.store import BatchWriter, finish_run_row, open_db, reopen_run
+from storeaudit.store import BatchWriter, open_db, reopen_run
 
 __all__ = ["DEFAULT_REDIS", "connect", "run_distributed", "run_worker"]
 
