@@ -96,11 +96,7 @@ def run_audit(url: str, *, config: Config, db_path: str | Path, as_of: date | No
         run_id = new_run(db, normalize(url), config, as_of=as_of)
     settings = scrapy_settings(config, db_path=db_path, local=is_local(url))
     settings.set("STOREAUDIT_PROGRESS", progress, priority="cmdline")
-    if log_file:
-        settings.set("LOG_FILE", str(log_file), priority="cmdline")
-        settings.set("LOG_LEVEL", "INFO", priority="cmdline")
-    else:
-        settings.set("LOG_ENABLED", False, priority="cmdline")
+    log_to(settings, log_file)
     process = AsyncCrawlerProcess(settings)
     process.crawl(AuditSpider, url=url, config=config, run_id=run_id, as_of=as_of, resume=state)
     process.start()
@@ -110,6 +106,16 @@ def run_audit(url: str, *, config: Config, db_path: str | Path, as_of: date | No
     if run["status"] == "running":  # the crawl died before the pipeline could finish the run
         finish_run_row(db, run_id, status="interrupted", message="the crawl stopped unexpectedly")
     return run_id
+
+
+def log_to(settings: Any, log_file: str | Path | None) -> None:
+    """Scrapy's log goes to ``log_file``, or nowhere: network errors that are findings would
+    otherwise print tracebacks."""
+    if log_file:
+        settings.set("LOG_FILE", str(log_file), priority="cmdline")
+        settings.set("LOG_LEVEL", "INFO", priority="cmdline")
+    else:
+        settings.set("LOG_ENABLED", False, priority="cmdline")
 
 
 def _interrupted_run(db: sqlite_utils.Database, start_url: str) -> tuple[int, date]:

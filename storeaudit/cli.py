@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from checks.registry import REGISTRY, SEVERITY_RANK
 from storeaudit.store import utcnow
@@ -117,10 +118,19 @@ def schedule_options(func: Callable[..., Any]) -> Callable[..., Any]:
 @schedule_options
 @click.option("--resume", is_flag=True,
               help="Continue the latest interrupted audit of URL in the database, without fetching again what it did.")
+@click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Crawl with this many worker processes sharing Redis (0: one process, no Redis; "
+                   "docs/distributed.md).")
+@click.option("--redis", "redis_url", default=None, metavar="URL", envvar="STOREAUDIT_REDIS",
+              help="Redis of a distributed audit (with --workers; or $STOREAUDIT_REDIS) "
+                   "[default: redis://127.0.0.1:6379/0].")
+@click.option("--worker-timeout", type=click.FloatRange(min=1), default=10.0, show_default=True,
+              help="Seconds without a heartbeat after which a worker's requests go to the others.")
 @one_line_errors
 def audit(url: str, config_path: str | None, db_path: str, fmt: str, output: str | None, fail_on: str,
           baseline: str | None, fail_on_new: bool, as_of: Any, max_pages: int | None, log_file: str | None,
-          webhook: str | None, quiet: bool, resume: bool) -> None:
+          webhook: str | None, quiet: bool, resume: bool, workers: int, redis_url: str | None,
+          worker_timeout: float) -> None:
     """Crawl URL, check everything it references, and write a report.
 
     Safe under cron: never prompts, and a second audit of the same database while one is
@@ -131,6 +141,7 @@ def audit(url: str, config_path: str | None, db_path: str, fmt: str, output: str
         storeaudit audit https://staging.shop.example/ --format json --fail-on error
         storeaudit audit https://shop.example/ --fail-on-new --log-file audit.log -q
         storeaudit audit https://shop.example/ --resume     # after Ctrl-C or a crash
+        storeaudit audit https://shop.example/ --workers 4 --redis redis://10.0.0.5:6379/0
     """
     from config import load_config
     from storeaudit.audit import run_audit, validate_start_url
@@ -141,13 +152,41 @@ def audit(url: str, config_path: str | None, db_path: str, fmt: str, output: str
         raise Failure(f"--baseline {baseline}: no such file (give a run id or a JSON report)")
     overrides = {"crawl.max_pages": max_pages} if max_pages else None
     config = load_config(config_path, overrides=overrides)
+    if not workers and click.get_current_context().get_parameter_source("redis_url") is ParameterSource.COMMANDLINE:
+        raise Failure("--redis needs --workers N (the worker processes to start on this machine)")
     with audit_lock(db_path):
-        run_id = run_audit(url, config=config, db_path=db_path, as_of=as_of.date() if as_of else None,
-                           log_file=log_file, progress=not quiet, resume=resume)
+        if workers:
+            from storeaudit.distributed import DEFAULT_REDIS, run_distributed
+
+            run_id = run_distributed(url, config=config, db_path=db_path, workers=workers,
+                                     redis_url=redis_url or DEFAULT_REDIS, as_of=as_of.date() if as_of else None,
+                                     log_file=log_file, resume=resume, worker_timeout=worker_timeout,
+                                     progress=not quiet)
+        else:
+            run_id = run_audit(url, config=config, db_path=db_path, as_of=as_of.date() if as_of else None,
+                               log_file=log_file, progress=not quiet, resume=resume)
         code = _finish(db_path, run_id, fmt, default_output(fmt, output), Gate(fail_on, baseline, fail_on_new),
                        quiet, log_file=log_file)
         _notify(db_path, run_id, webhook or config["notify.webhook_url"], config["notify.webhook_timeout"])
     sys.exit(code)
+
+
+@cli.command()
+@click.option("--redis", "redis_url", required=True, metavar="URL", envvar="STOREAUDIT_REDIS",
+              help="Redis of the distributed audit to join, e.g. redis://10.0.0.5:6379/0 "
+                   "(or $STOREAUDIT_REDIS, to keep a password out of `ps`).")
+@click.option("--log-file", type=click.Path(dir_okay=False), default=None,
+              help="Write Scrapy's log here (nothing is logged otherwise).")
+@one_line_errors
+def worker(redis_url: str, log_file: str | None) -> None:
+    """Join the distributed audit in Redis as one more crawler worker, until it is done.
+
+    The audit is started elsewhere by `storeaudit audit URL --workers N --redis URL`, which
+    writes the database and the report; a worker only crawls (docs/distributed.md).
+    """
+    from storeaudit.distributed import run_worker
+
+    run_worker(redis_url, log_file=log_file)
 
 
 @dataclasses.dataclass(frozen=True)
