@@ -149,8 +149,8 @@ class AuditSpider(scrapy.Spider):
                     yield self._sitemap_request(loc)
                 continue
             key = self.frontier.canonical(loc)
-            if host_key(key) in self.site_hosts and entry.get("lastmod"):
-                yield SitemapEntryItem(url=key, lastmod=entry["lastmod"][:40])
+            if host_key(key) in self.site_hosts:  # every entry: orphans and broken sitemap URLs need them
+                yield SitemapEntryItem(url=key, lastmod=(entry.get("lastmod") or "")[:40])
             if host_key(key) in self.site_hosts and key not in self.seen:
                 self.seen.add(key)
                 yield self._request(key, depth=0, follow=True, via="sitemap")
