@@ -15,22 +15,11 @@ from urllib.parse import urlsplit
 
 from checks.context import RunContext
 from checks.registry import Finding, site_check
-from crawler.frontier import Frontier
 from crawler.urls import normalize
 
 TEMPLATE_REGIONS = ("header", "nav", "footer")
 _OK = "status between 200 and 299"
 _PAGINATED = re.compile(r"/page/\d+/?$|[?&](?:page|p|pg)=\d+", re.I)
-
-
-def _canonicaliser(run: RunContext):  # type: ignore[no-untyped-def]
-    """The crawl's own URL key (tracking parameters dropped), as the frontier computed it."""
-    frontier = Frontier(ignore_params=run.config["crawl.ignore_params"], max_query_variants=1,
-                        max_pages_per_pattern=1, max_depth=0, max_pages=0)
-
-    def key(url: str) -> str:
-        return frontier.canonical(url) if ("?" in url or ";" in url) else url
-    return key
 
 
 def _start_url(run: RunContext) -> str:
@@ -46,7 +35,6 @@ def click_depths(run: RunContext, limit: int | None = None) -> dict[str, int]:
     Redirected links count as links to where they end; one query per page reads its edges.
     With ``limit``, pages are not expanded past that many clicks.
     """
-    key = _canonicaliser(run)
     start = _start_url(run)
     depth = {start: 0}
     level = [start]
@@ -59,7 +47,6 @@ def click_depths(run: RunContext, limit: int | None = None) -> dict[str, int]:
         nxt = []
         for url in level:
             for (target,) in run.db.execute(sql, [run.run_id, url]):
-                target = key(target)
                 if target not in depth:
                     depth[target] = d
                     nxt.append(target)
@@ -92,7 +79,7 @@ def deep_page(run: RunContext, options: DepthOptions) -> Iterator[Finding]:
         if clicks is not None and clicks > options.max_clicks:
             yield Finding(code="STRUCT006", page=url, group=url,
                           message=f"{kind.capitalize()} page {clicks} clicks from the home page (maximum {options.max_clicks})",
-                          evidence={"clicks": clicks, "kind": kind, "max_clicks": options.max_clicks})
+                          evidence={"element": "a", "region": "main", "clicks": clicks, "kind": kind, "max_clicks": options.max_clicks})
 
 
 @site_check("STRUCT007", "sitemap-orphan", category="content-structure", severity="warning", team="content",
@@ -105,7 +92,6 @@ def sitemap_orphan(run: RunContext, options: None) -> Iterator[Finding]:
     Link the page from its category or a menu, or take it out of the sitemap (and unpublish
     it) if it should no longer be found.
     """
-    key = _canonicaliser(run)
     start = _start_url(run)
     rows = run.query(f"""
         select distinct s.url from sitemap_entries s join pages p on p.run_id = s.run_id and p.url = s.url
@@ -117,17 +103,14 @@ def sitemap_orphan(run: RunContext, options: None) -> Iterator[Finding]:
         url = row["url"]
         if url == start:
             continue
-        # Linked through a redirect, or with a tracking parameter the crawl dropped?
+        # Linked through a redirect?
         linked = any(s != url for (s,) in run.db.execute(
             "select l.source from links l join fetches f on f.run_id = l.run_id and f.url = l.target "
-            "where l.run_id = ? and f.final_url = ? and l.kind in ('a', 'area')", [run.run_id, url])) \
-            or any(s != url and key(t) == url for t, s in run.db.execute(
-                "select target, source from links where run_id = ? and target >= ? and target < ? "
-                "and kind in ('a', 'area')", [run.run_id, url + "?", url + "@"]))
+            "where l.run_id = ? and f.final_url = ? and l.kind in ('a', 'area')", [run.run_id, url]))
         if not linked:
             yield Finding(code="STRUCT007", page=url, group=url,
                           message="Listed in the sitemap, but no page of the store links to it",
-                          evidence={"sitemap": True})
+                          evidence={"element": "url", "region": "main", "sitemap": True})
 
 
 @site_check("STRUCT008", "sitemap-url-not-ok", category="content-structure", severity="warning", team="content",
@@ -159,7 +142,8 @@ def sitemap_url_not_ok(run: RunContext, options: None) -> Iterator[Finding]:
             message = f"Sitemap lists an address that redirects to {row['final_url']}"
         yield Finding(code="STRUCT008", page=row["url"], target=row["url"], group=row["url"], message=message,
                       status_class=status_class,
-                      evidence={"status": row["status"], "final_url": row["final_url"], "sitemap": True})
+                      evidence={"element": "url", "region": "main", "status": row["status"],
+                                "final_url": row["final_url"], "sitemap": True})
 
 
 # -- navigation ------------------------------------------------------------------------
@@ -244,14 +228,15 @@ def essential_pages(run: RunContext, options: None) -> Iterator[Finding]:
                       message="No " + ", ".join(missing) + " page linked from the header or footer: customer "
                               "service answers these questions today",
                       evidence={"missing": missing, "note": "customer service answers these questions today",
-                                "region": "footer"})
+                                "element": "a", "region": "footer"})
     for kind, targets in linked.items():
         if not targets:
             continue
         for url in _pages_without(run, targets):
             yield Finding(code="STRUCT009", page=url, target="", group=f"not linked: {kind}",
                           message=f"No link to the {kind} page in this page's header or footer",
-                          evidence={"kind": kind, "linked_elsewhere": sorted(targets)[:5], "region": "footer"})
+                          evidence={"kind": kind, "linked_elsewhere": sorted(targets)[:5], "element": "a",
+                                    "region": "footer"})
 
 
 @site_check("STRUCT010", "navigation-differs", category="content-structure", severity="notice", team="content",
@@ -273,7 +258,8 @@ def navigation_differs(run: RunContext, options: NavigationOptions) -> Iterator[
         for url in _pages_without(run, {target}):
             yield Finding(code="STRUCT010", page=url, target=target, group=target,
                           message=f'Navigation link "{text[:60]}" shown on {pages} of {total} pages is missing here',
-                          evidence={"quote": text, "pages_with_link": pages, "pages": total})
+                          evidence={"quote": text, "pages_with_link": pages, "pages": total, "element": "a",
+                                    "region": "nav"})
 
 
 @site_check("STRUCT011", "category-not-in-navigation", category="content-structure", severity="warning",
@@ -313,7 +299,7 @@ def category_not_in_navigation(run: RunContext, options: NavigationOptions) -> I
             continue
         yield Finding(code="STRUCT011", page=url, group=url,
                       message="Category page not reachable from the main navigation",
-                      evidence={"menu_links": len(menu)})
+                      evidence={"menu_links": len(menu), "element": "a", "region": "nav"})
 
 
 @site_check("STRUCT012", "inconsistent-url-style", category="content-structure", severity="notice",
@@ -350,4 +336,4 @@ def inconsistent_url_style(run: RunContext, options: None) -> Iterator[Finding]:
             if reasons:
                 yield Finding(code="STRUCT012", page=url, group=url,
                               message=f"Address in /{section}/ with " + " and ".join(reasons),
-                              evidence={"section": section, "reasons": reasons})
+                              evidence={"section": section, "reasons": reasons, "element": "url", "region": "head"})

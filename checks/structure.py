@@ -159,9 +159,10 @@ def tracking_parameter_link(page: ParsedPage, options: None, context: PageContex
     for ref in page.refs:
         if ref.kind not in ("a", "area") or host_key(ref.url) not in context.site_hosts:
             continue
-        found = tracking_params(ref.url, ignore)
+        written = ref.raw or ref.url  # the crawl keys links without the parameters; ``raw`` keeps them
+        found = tracking_params(written, ignore)
         if found:
-            yield Finding(code="STRUCT005", page=page.url, target=ref.url, group=ref.url,
+            yield Finding(code="STRUCT005", page=page.url, target=written, group=written,
                           message=f"Internal link with tracking/session parameter(s) {', '.join(found)}",
                           evidence={"element": ref.kind, "region": ref.region, "quote": ref.text,
                                     "params": found}, region=ref.region)

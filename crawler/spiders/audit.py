@@ -183,7 +183,10 @@ class AuditSpider(scrapy.Spider):
                           encoding=getattr(response, "encoding", None),
                           headers={"last-modified": fetch.last_modified})
         for ref in page.refs:
-            ref.url = self.frontier.canonical(ref.url)
+            canonical = self.frontier.canonical(ref.url)
+            if canonical != ref.url:  # keep what the page wrote: a check reports tracking parameters
+                ref.raw = ref.url
+            ref.url = canonical
         yield PageItem(fetch=fetch, page=page)
         yield from self._follow(page)
 
