@@ -337,3 +337,43 @@ def inconsistent_url_style(run: RunContext, options: None) -> Iterator[Finding]:
                 yield Finding(code="STRUCT012", page=url, group=url,
                               message=f"Address in /{section}/ with " + " and ".join(reasons),
                               evidence={"section": section, "reasons": reasons, "element": "url", "region": "head"})
+
+
+_PAGE_PARAMS = frozenset({"page", "p", "pg", "lang", "hl"})
+
+
+def _same_page_key(url: str) -> str:
+    """What two addresses of one page share: host, path without case, trailing slash or index
+    file, and only the query parameters that change the content (page number, language)."""
+    parts = urlsplit(url)
+    path = re.sub(r"/(?:index\.(?:html?|php|aspx?))?$", "", parts.path.lower()) or "/"
+    query = "&".join(sorted(q for q in parts.query.split("&") if q.split("=", 1)[0].lower() in _PAGE_PARAMS))
+    return f"{parts.netloc.lower()}{path}?{query}"
+
+
+@site_check("STRUCT013", "duplicate-url-without-canonical", category="content-structure", severity="notice",
+            team="content", title="Same page under several addresses without a canonical link")
+def duplicate_url_without_canonical(run: RunContext, options: None) -> Iterator[Finding]:
+    """The same page answers under several addresses (``/Kitchen/`` and ``/kitchen``, or
+    with a sort or filter parameter) and this address has no ``<link rel="canonical">``
+    saying which one is the page. Search engines split its ranking between the copies or
+    show the wrong one, and shoppers share and bookmark different addresses for one page.
+
+    Link one spelling everywhere, redirect the others to it, and give every variant a
+    canonical link to the main address.
+    """
+    groups: dict[str, list[str]] = {}
+    for (url,) in run.db.execute(f"select url from pages where run_id = ? and {_OK}", [run.run_id]):
+        groups.setdefault(_same_page_key(url), []).append(url)
+    canonical = {source for (source,) in run.db.execute(
+        "select distinct source from links where run_id = ? and kind = 'canonical'", [run.run_id])}
+    for key, urls in groups.items():
+        if len(urls) < 2:
+            continue
+        for url in sorted(urls):
+            if url not in canonical:
+                others = [u for u in sorted(urls) if u != url]
+                yield Finding(code="STRUCT013", page=url, group=key,
+                              message=f"Same page as {others[0]}" + (f" (and {len(others) - 1} more)" if len(others) > 1 else "")
+                                      + ", and no canonical link",
+                              evidence={"element": "link", "region": "head", "addresses": sorted(urls)[:10]})
