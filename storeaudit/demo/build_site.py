@@ -674,7 +674,8 @@ PAGE_PATHS = [
     "/about", "/delivery", "/returns", "/privacy", "/terms", "/contact", "/category/outdoor/", "/ko/",
 ]
 # Sitemap lastmod per path (default 2026-01-15); DEFECT 28: the cast-iron guide, unchanged since mid-2024.
-LASTMOD = {"/blog/caring-for-cast-iron": "2024-06-01"}
+# None: the entry has no <lastmod> (the sitemap-only hidden gem: its orphan finding needs every entry stored).
+LASTMOD: dict[str, str | None] = {"/blog/caring-for-cast-iron": "2024-06-01", "/product/hidden-gem": None}
 SITEMAP_EXCLUDE = {"/basket/", "/checkout/"}
 
 CSS = """/* Hearth & Home: site styles */
@@ -744,9 +745,11 @@ EXTERNAL_PAGES = {
 
 
 def sitemap() -> str:
-    urls = "\n".join(
-        f"  <url><loc>__ORIGIN__{p}</loc><lastmod>{LASTMOD.get(p, '2026-01-15')}</lastmod></url>" for p in PAGE_PATHS if p not in SITEMAP_EXCLUDE
-    )
+    def lastmod(p: str) -> str:
+        value = LASTMOD.get(p, "2026-01-15")
+        return f"<lastmod>{value}</lastmod>" if value else ""
+
+    urls = "\n".join(f"  <url><loc>__ORIGIN__{p}</loc>{lastmod(p)}</url>" for p in PAGE_PATHS if p not in SITEMAP_EXCLUDE)
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
 {urls}
