@@ -210,8 +210,9 @@ def _stock_signals(page: ParsedPage) -> dict[str, str]:
             signals["page text"] = "in"
             break
     if page.forms:
-        buttons = [b for form in root.iter("form") for b in form.iter("button", "input")  # type: ignore[union-attr]
-                   if (b.get("type") or "submit").lower() == "submit"]
+        buttons = [b for form in root.iter("form") if region_of(form) == "main"  # type: ignore[union-attr]
+                   for b in form.iter("button", "input")
+                   if (b.get("type") or ("submit" if b.tag == "button" else "text")).lower() == "submit"]
         disabled = buttons and all(b.get("disabled") is not None or (b.get("aria-disabled") or "") == "true"
                                    for b in buttons)
         signals["add-to-basket button"] = "out" if disabled else "in"
