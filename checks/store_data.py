@@ -39,6 +39,8 @@ def parse_amount(text: str) -> float | None:
     if not m:
         return None
     raw = re.sub(r"[\s']", "", m.group(0)).replace("−", "-").rstrip(".,")
+    if _CURRENCY.sub("", text[:m.start()]).strip()[-1:] in ("-", "−") and not raw.startswith("-"):
+        raw = "-" + raw  # "-£5.00"
     if "," in raw and "." in raw:
         decimal = "," if raw.rfind(",") > raw.rfind(".") else "."
         raw = raw.replace("." if decimal == "," else ",", "").replace(",", ".")
