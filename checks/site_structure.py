@@ -205,9 +205,15 @@ def essential_kinds(target: str, text: str) -> set[str]:
     return {kind for kind, (words, url) in ESSENTIAL.items() if words.search(text or "") or url.search(path)}
 
 
+@dataclass(frozen=True)
+class EssentialOptions:
+    min_pages: int = field(default=5, metadata={"help": "only sites of at least this many pages are checked (a landing page needs no returns page)"})
+
+
 @site_check("STRUCT009", "essential-page-missing", category="content-structure", severity="warning",
-            team="content", title="Contact, delivery, returns, privacy or terms page missing or not linked everywhere")
-def essential_pages(run: RunContext, options: None) -> Iterator[Finding]:
+            team="content", title="Contact, delivery, returns, privacy or terms page missing or not linked everywhere",
+            options=EssentialOptions)
+def essential_pages(run: RunContext, options: EssentialOptions) -> Iterator[Finding]:
     """The store has no page (linked from its header or footer) for contact, delivery or
     shipping, returns, privacy or terms — or has one, but some pages do not link to it.
     Shoppers look for these before they buy; when they cannot find them they ask customer
@@ -217,6 +223,8 @@ def essential_pages(run: RunContext, options: None) -> Iterator[Finding]:
     Write the missing page and link every essential page from the footer of every page
     template (checkout and account templates too).
     """
+    if run.db.execute(f"select count(*) from pages where run_id = ? and {_OK}", [run.run_id]).fetchone()[0] < options.min_pages:
+        return
     linked: dict[str, set[str]] = {k: set() for k in ESSENTIAL}
     for target, text, _pages in _template_links(run):
         for kind in essential_kinds(target, text):
