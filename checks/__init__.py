@@ -9,7 +9,8 @@ from checks.registry import REGISTRY, Check, Finding
 
 __all__ = ["REGISTRY", "Check", "Finding"]
 
-_MODULES = ("links", "images", "stale", "readability", "errors", "quality", "promotions", "flows")
+_MODULES = ("links", "images", "stale", "readability", "errors", "quality", "promotions", "flows", "structure", "site_structure",
+            "store_data")
 
 for _name in _MODULES:
     import_module(f"checks.{_name}")

@@ -12,9 +12,11 @@ from config import glob_match
 from crawler.extract import ParsedPage
 from crawler.facts import iter_json_ld
 
-__all__ = ["LEGAL_URLS", "PRODUCT_URLS", "is_product_page", "language", "path_matches", "region_tag"]
+__all__ = ["CATEGORY_URLS", "LEGAL_URLS", "PRODUCT_URLS", "is_product_page", "language", "page_kind", "path_matches",
+           "region_tag"]
 
 PRODUCT_URLS = ("/product/**", "/products/**", "/p/**", "/item/**", "**/*-p-*")
+CATEGORY_URLS = ("/category/**", "/categories/**", "/collections/*", "/c/**")
 LEGAL_URLS = ("**/terms*", "**/privacy*", "**/cookie*", "**/legal/**", "**/imprint*", "**/impressum*",
               "**/agb*", "**/conditions*", "**/gdpr*", "**/disclaimer*")
 
@@ -49,3 +51,12 @@ def language(page: ParsedPage) -> tuple[str, str]:
 
 def region_tag(lang: str, region: str) -> str:
     return f"{lang}-{region}" if region else lang
+
+
+def page_kind(page: ParsedPage) -> str:
+    """'product', 'category' or '': stored per page so site checks (click depth, navigation) can ask."""
+    if page.root is None:
+        return ""
+    if is_product_page(page):
+        return "product"
+    return "category" if path_matches(page.url, CATEGORY_URLS) else ""

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from checks.context import PageContext, RunContext
-from checks.page_kinds import PRODUCT_URLS, is_product_page, path_matches
+from checks.page_kinds import CATEGORY_URLS, PRODUCT_URLS, is_product_page, path_matches
 from checks.registry import Finding, page_check, site_check
 from checks.text_content import main_blocks, sentences, words
 from crawler.extract import ParsedPage, region_of
@@ -106,7 +106,7 @@ def thin_description(page: ParsedPage, options: ThinOptions, context: PageContex
 
 @dataclass(frozen=True)
 class CategoryOptions:
-    category_urls: tuple[str, ...] = field(default=("/category/**", "/categories/**", "/collections/*", "/c/**"),
+    category_urls: tuple[str, ...] = field(default=CATEGORY_URLS,
                                            metadata={"help": "URL path globs of category (listing) pages"})
     product_urls: tuple[str, ...] = field(default=PRODUCT_URLS, metadata={"help": "URL path globs of product pages"})
 

@@ -45,6 +45,8 @@ class Reference:
     kind: str
     text: str
     region: str
+    #: the URL as the page wrote it, when the crawl's canonical form dropped tracking/session parameters
+    raw: str = ""
 
 
 @dataclass

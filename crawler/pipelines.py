@@ -15,6 +15,7 @@ from typing import Any
 from scrapy import signals
 from scrapy.crawler import Crawler
 
+from checks.page_kinds import page_kind
 from checks.runner import PageCheckRunner
 from crawler.extract import ParsedPage
 from crawler.items import FetchItem, PageItem, SitemapEntryItem
@@ -40,6 +41,7 @@ def page_row(run_id: int, page: ParsedPage) -> dict[str, Any]:
         "description": page.description, "availability": page.availability,
         "copyright_year": page.copyright_year, "modified": page.modified,
         "promo_links": json.dumps(page.promo_links) if page.promo_links else "",
+        "kind": page_kind(page),
     }
 
 

@@ -35,7 +35,7 @@ _TABLES: dict[str, dict[str, Any]] = {
     "pages": dict(
         columns={"run_id": int, "url": str, "status": int, "depth": int, "title": str, "lang": str,
                  "ids": str, "via": str, "description": str, "availability": str,
-                 "copyright_year": int, "modified": str, "promo_links": str},
+                 "copyright_year": int, "modified": str, "promo_links": str, "kind": str},
         pk=("run_id", "url"),
     ),
     "sitemap_entries": dict(

@@ -3,7 +3,8 @@
 Page checks: ``bad.html`` must make the check report, ``good.html`` must not (it holds the
 near misses: prose that looks like the defect). ``meta.json`` gives the page's URL and the
 audit date. Site checks: ``bad/`` and ``good/`` are small sites; ``site.json`` maps each file
-to its URL path and may give Last-Modified headers and sitemap lastmods. The pages are parsed
+to its URL path and may give Last-Modified headers, sitemap lastmods and ``fetches`` of URLs
+that are no page (``{"/gone": {"status": 404}}``). The pages are parsed
 by the crawler's own parser and stored with the pipeline's own rows, then the check runs on
 that database.
 """
@@ -56,6 +57,9 @@ def run_site_check(check: Check, folder: Path, tmp_path: Path) -> list:
             db["links"].insert_all(link_rows(run_id, page))
             db["fetches"].insert({"run_id": run_id, "url": page.url, "method": "GET", "status": 200, "error": "",
                                   "skipped": "", "last_modified": site.get("last_modified", {}).get(path, "")})
+        for path, fetch in site.get("fetches", {}).items():  # URLs that are no page: errors, redirects
+            db["fetches"].insert({"run_id": run_id, "url": ORIGIN + path, "method": "GET", "error": "", "skipped": "",
+                                  "last_modified": "", **fetch}, replace=True)
         db["sitemap_entries"].insert_all({"run_id": run_id, "url": ORIGIN + p, "lastmod": m}
                                          for p, m in site.get("sitemap", {}).items())
     run = RunContext(db=db, run_id=run_id, config=CONFIG, site_hosts={"shop.example"},

@@ -88,7 +88,7 @@ def test_checkout_flows_ran_and_placed_no_order(demo_audit, demo_store, ground_t
     outcomes = dict(db.execute("select page, outcome from flows where run_id = ?", [demo_audit["run"]["id"]]))
     sold_out = {"/product/enamel-colander"}  # no flow starts on a product that cannot be bought
     products = {p for p in ground_truth["pages"] if p.startswith("/product/")} - sold_out
-    assert {urlsplit(p).path for p in outcomes} == products  # max_flows 10 in the demo config: all of them
+    assert {urlsplit(p).path for p in outcomes} == products  # max_flows 12 in the demo config: all of them
     broken = {d["page"] for d in ground_truth["defects"] if d["category"] == "checkout"}
     for page, outcome in outcomes.items():
         assert outcome == ("failed" if urlsplit(page).path in broken else "reached-checkout"), page

@@ -149,8 +149,8 @@ class AuditSpider(scrapy.Spider):
                     yield self._sitemap_request(loc)
                 continue
             key = self.frontier.canonical(loc)
-            if host_key(key) in self.site_hosts and entry.get("lastmod"):
-                yield SitemapEntryItem(url=key, lastmod=entry["lastmod"][:40])
+            if host_key(key) in self.site_hosts:  # every entry: orphans and broken sitemap URLs need them
+                yield SitemapEntryItem(url=key, lastmod=(entry.get("lastmod") or "")[:40])
             if host_key(key) in self.site_hosts and key not in self.seen:
                 self.seen.add(key)
                 yield self._request(key, depth=0, follow=True, via="sitemap")
@@ -183,7 +183,10 @@ class AuditSpider(scrapy.Spider):
                           encoding=getattr(response, "encoding", None),
                           headers={"last-modified": fetch.last_modified})
         for ref in page.refs:
-            ref.url = self.frontier.canonical(ref.url)
+            canonical = self.frontier.canonical(ref.url)
+            if canonical != ref.url:  # keep what the page wrote: a check reports tracking parameters
+                ref.raw = ref.url
+            ref.url = canonical
         yield PageItem(fetch=fetch, page=page)
         yield from self._follow(page)
 

@@ -189,7 +189,8 @@ PRODUCTS = {
         details=["18cm across, 700ml", "Microwave and dishwasher safe", "Sold individually", "Glaze varies from bowl to bowl"],
     ),
     "linen-napkins": dict(
-        name="Stonewashed Linen Napkins (Set of 4)", price="£24.00", sku="HH-1007", cat="tableware", colours=("#9c8f80", "#efe8de"),
+        # DEFECT 39: a price of zero
+        name="Stonewashed Linen Napkins (Set of 4)", price="£0.00", sku="HH-1007", cat="tableware", colours=("#9c8f80", "#efe8de"),
         blurb="Pure European flax linen, stonewashed until it is soft from the very first use. "
         "They get better with every wash and never need ironing.",
         details=["45 x 45 cm each", "100% European linen", "Machine wash at 40°C", "Set of four, oatmeal"],
@@ -211,6 +212,13 @@ PRODUCTS = {
         blurb="Coming soon. Size: TBD.",  # DEFECT 15 (placeholder text), DEFECT 16 (thin description)
         details=["Natural cork", "Made in Portugal"],
     ),
+    # DEFECT 35: five clicks deep (home > kitchen > page 2 > cork trivet > here); in the sitemap
+    "beeswax-wraps": dict(
+        name="Beeswax Food Wraps (Set of 3)", price="£16.00", sku="HH-1011", cat="kitchen", colours=("#e8b64c", "#fbf0d2"),
+        blurb="Cotton squares coated in beeswax, tree resin and jojoba oil that cling to bowls and wrap cheese or bread. "
+        "Wash them in cool water and they last for about a year of daily use.",
+        details=["Small, medium and large", "Organic cotton and beeswax", "Wash in cool water", "Compost when worn out"],
+    ),
 }
 
 KITCHEN_PAGE_1 = ["copper-kettle", "chef-knife", "oak-board", "cast-iron-skillet", "enamel-colander", "stoneware-bowl"]
@@ -230,6 +238,8 @@ BLOG_POSTS = {
 
 def layout(path: str, title: str, description: str | None, main: str, *, head_extra: str = "", body_class: str = "",
            lang: str = "en") -> str:
+    # DEFECT 40: the blog-post template's footer has no link to the returns page
+    returns_link = not (path.startswith("/blog/") and path != "/blog/")
     title_tag = f"<title>{e(title)} | Hearth &amp; Home</title>" if title else "<title></title>"
     description_tag = f'<meta name="description" content="{e(description)}">' if description is not None else ""
     return f"""<!DOCTYPE html>
@@ -264,8 +274,7 @@ def layout(path: str, title: str, description: str | None, main: str, *, head_ex
     <ul>
       <li><a href="/about">About</a></li>
       <li><a href="/delivery">Delivery</a></li>
-      <li><a href="/returns">Returns</a></li>
-      <li><a href="/privacy">Privacy</a></li>
+{'      <li><a href="/returns">Returns</a></li>' + chr(10) if returns_link else ''}      <li><a href="/privacy">Privacy</a></li>
       <li><a href="/terms">Terms</a></li>
       <li><a href="/contact">Contact</a></li>
       <li><a href="/stores/locator">Find a store</a></li><!-- DEFECT 2: template-level broken link (404) -->
@@ -313,6 +322,9 @@ def product_page(slug: str) -> str:
 """  # DEFECT 1 (discontinued-teapot), DEFECT 7 (#express-shipping), NON-DEFECT f (#returns-window)
     if slug == "cork-trivet":
         extra_gallery = '        <img src="/img/cork-trivet-back.jpg" width="320" height="240">\n'  # DEFECT 18: no alt
+    if slug == "cork-trivet":  # the only link to the deep beeswax wraps (DEFECT 35)
+        extra_copy = """      <p>Keep food fresh on the worktop with our <a href="/product/beeswax-wraps">beeswax wraps</a>.</p>
+"""
     if slug == "hidden-gem":
         extra_copy = """      <p>Olive wood lasts for decades if you look after it: read our <a href="/care-guide">care instructions</a>.</p>
 """  # DEFECT 14: sitemap-only page with a broken link
@@ -320,6 +332,7 @@ def product_page(slug: str) -> str:
     related_html = "\n".join(f'        <li><a href="/product/{s}">{e(PRODUCTS[s]["name"])}</a></li>' for s in related)
     details = "\n".join(f"          <li>{e(d)}</li>" for d in p["details"])
     price = "£NaN" if slug == "cork-trivet" else p["price"]  # DEFECT 17: price the template could not compute
+    structured_price = "16.00" if slug == "stoneware-bowl" else p["price"][1:]  # DEFECT 38: £18.00 shown, 16.00 in the data
     stock = '<span class="stock">In stock</span>'
     if slug == "enamel-colander":  # out of stock, yet promoted on /sale/ (DEFECT 24)
         stock = '<meta itemprop="availability" content="https://schema.org/OutOfStock"><span class="stock">Out of stock</span>'
@@ -341,7 +354,7 @@ def product_page(slug: str) -> str:
         </picture>
         <img class="lazy" data-src="/img/{slug}-detail.jpg" alt="{name}, detail" width="320" height="240" loading="lazy">
 {extra_gallery}      </div>
-      <p class="price" itemprop="offers" itemscope itemtype="https://schema.org/Offer"><span itemprop="price" content="{p['price'][1:]}">{price}</span> <meta itemprop="priceCurrency" content="GBP"> {stock}</p>
+      <p class="price" itemprop="offers" itemscope itemtype="https://schema.org/Offer"><span itemprop="price" content="{structured_price}">{price}</span> <meta itemprop="priceCurrency" content="GBP"> {stock}</p>
       <p itemprop="description">{e(p['blurb'])}</p>
 {extra_copy}      <ul class="details">
 {details}
@@ -388,6 +401,7 @@ def pages() -> dict[str, str]:
       <img src="/img/slow-banner.jpg" alt="Winter sale" width="1200" height="400"><!-- DEFECT 9: times out -->
       <h1>The Winter Sale is on</h1>
       <p>Up to 30% off cast iron, copper and stoneware until the end of January. <a href="/sale/">Shop the sale</a></p>
+      <p>Set the table: <a href="/category/tableware/?utm_medium=banner&amp;utm_source=homepage">new tableware</a>.</p><!-- DEFECT 36: tracking parameters in an internal link -->
       <p>Missed it last time? <a href="/old-sale">Last season's sale</a> has moved to our sale page.</p><!-- NON-DEFECT a: 301 -> /sale/ -->
       <p>Free engraving on every chef's knife: offer ends 31 December 2026.</p><!-- NON-DEFECT g: a future date -->
     </section>
@@ -567,7 +581,9 @@ def pages() -> dict[str, str]:
       <li><a href="/loop-a">Our story</a></li><!-- DEFECT 5: redirect loop -->
       <li><a href="/hop/1">Press</a></li><!-- DEFECT 6: 7-hop redirect chain -->
       <li><a href="/contact">Get in touch</a></li>
-    </ul>""",
+    </ul>
+    <h1>Meet the makers</h1><!-- DEFECT 37: a second h1 -->
+    <p>Twenty potters, smiths and weavers make what we sell. Each of them has visited our shop in Bath.</p>""",
     )
     out["delivery.html"] = layout(
         "/delivery",
@@ -658,7 +674,8 @@ PAGE_PATHS = [
     "/about", "/delivery", "/returns", "/privacy", "/terms", "/contact", "/category/outdoor/", "/ko/",
 ]
 # Sitemap lastmod per path (default 2026-01-15); DEFECT 28: the cast-iron guide, unchanged since mid-2024.
-LASTMOD = {"/blog/caring-for-cast-iron": "2024-06-01"}
+# None: the entry has no <lastmod> (the sitemap-only hidden gem: its orphan finding needs every entry stored).
+LASTMOD: dict[str, str | None] = {"/blog/caring-for-cast-iron": "2024-06-01", "/product/hidden-gem": None}
 SITEMAP_EXCLUDE = {"/basket/", "/checkout/"}
 
 CSS = """/* Hearth & Home: site styles */
@@ -728,9 +745,11 @@ EXTERNAL_PAGES = {
 
 
 def sitemap() -> str:
-    urls = "\n".join(
-        f"  <url><loc>__ORIGIN__{p}</loc><lastmod>{LASTMOD.get(p, '2026-01-15')}</lastmod></url>" for p in PAGE_PATHS if p not in SITEMAP_EXCLUDE
-    )
+    def lastmod(p: str) -> str:
+        value = LASTMOD.get(p, "2026-01-15")
+        return f"<lastmod>{value}</lastmod>" if value else ""
+
+    urls = "\n".join(f"  <url><loc>__ORIGIN__{p}</loc>{lastmod(p)}</url>" for p in PAGE_PATHS if p not in SITEMAP_EXCLUDE)
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
 {urls}
