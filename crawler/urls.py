@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 from w3lib.url import canonicalize_url, safe_url_string
@@ -31,8 +32,13 @@ def resolve(base: str, href: str) -> tuple[str, str] | None:
     return normalize(absolute), parts.fragment
 
 
+@lru_cache(maxsize=32_768)
 def normalize(url: str) -> str:
-    """Canonical key of a URL, fragment dropped."""
+    """Canonical key of a URL, fragment dropped.
+
+    Cached (bounded): every page repeats the store's navigation, footer and related
+    products, and w3lib's canonicalisation was the crawl's largest single cost per link.
+    """
     return canonicalize_url(safe_url_string(url), keep_fragments=False)
 
 
