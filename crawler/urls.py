@@ -22,6 +22,31 @@ def resolve(base: str, href: str) -> tuple[str, str] | None:
     href = href.strip()
     if not href:
         return None
+    # Site-root and absolute web addresses resolve the same from every page of a host: cached
+    # (bounded), since every page repeats the store's menus, footer and product links.
+    if href[0] == "/" and href[:2] != "//":
+        return _resolve_cached(_origin(base), href)
+    if href[:7].lower() == "http://" or href[:8].lower() == "https://":
+        return _resolve_cached("", href)
+    return _resolve(base, href)
+
+
+@lru_cache(maxsize=256)
+def _origin(base: str) -> str:
+    """scheme://host:port/ of a page URL (each page asks once per link: cached)."""
+    try:
+        parts = urlsplit(base)
+    except ValueError:
+        return base
+    return f"{parts.scheme}://{parts.netloc}/"
+
+
+@lru_cache(maxsize=16_384)
+def _resolve_cached(base: str, href: str) -> tuple[str, str] | None:
+    return _resolve(base, href)
+
+
+def _resolve(base: str, href: str) -> tuple[str, str] | None:
     try:
         absolute = urljoin(base, href)
         parts = urlsplit(absolute)

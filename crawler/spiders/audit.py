@@ -259,8 +259,10 @@ class AuditSpider(scrapy.Spider):
                  info: dict[str, Any] | None = None, method: str | None = None) -> Request:
         method = method or ("GET" if follow or not self.head_first else "HEAD")
         info = info or {"url": url, "depth": depth, "chain": [], "via": via}
+        # Checks first: a page queues ~40 of them (images, links); draining them before the next
+        # page is fetched keeps Scrapy's in-memory queue of requests short, whatever the store's size.
         return Request(url, method=method, callback=self.parse_page if follow else self.parse_check,
-                       errback=self.on_error, dont_filter=True,
+                       errback=self.on_error, dont_filter=True, priority=0 if follow else 1,
                        meta={"sa": info, "dont_redirect": True, "handle_httpstatus_all": True})
 
     def _redirect(self, response: Response, info: dict[str, Any]) -> Iterator[Any]:
