@@ -184,6 +184,10 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
               f"{row['peak_rss_mb']:>13.0f}")
     for name, value in ratios.items():
         print(f"{name}: {value:.2f}")
+    for m in results:
+        if m.tool == "storeaudit":
+            print(f"storeaudit run {m.run}: {m.extra.get('fetches')} requests, database "
+                  f"{m.extra.get('db_bytes_per_page')} bytes/page, `storeaudit report` {m.extra.get('report_s')} s")
     print(f"JSON: {out}")
     shutil.rmtree(work / "nginx", ignore_errors=True)
     return summary
