@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 __all__ = ["Nginx", "NginxMissing"]
 
 CONFIG = """
-worker_processes 1;
+{user}worker_processes 1;
 daemon off;
 pid {run}/nginx.pid;
 error_log {run}/error.log warn;
@@ -25,6 +26,9 @@ http {{
     tcp_nopush on;
     keepalive_requests 1000000;
     keepalive_timeout 60;
+    # LinkChecker caps itself at 10 requests/s per host (and sleeps holding a global lock, so
+    # its 10 threads look hung) unless the server answers with this header: lift it, as for a peer.
+    add_header LinkChecker "unlimited" always;
     client_body_temp_path {run}/body;
     proxy_temp_path {run}/proxy;
     fastcgi_temp_path {run}/fastcgi;
@@ -71,7 +75,10 @@ class Nginx:
         if template.exists():
             (self.root / "sitemap.xml").write_text(template.read_text().replace("http://bench.invalid", self.url.rstrip("/")))
         conf = self.run_dir / "nginx.conf"
-        conf.write_text(CONFIG.format(run=self.run_dir, port=self.port, root=self.root,
+        # Started as root, nginx's worker would run as nobody and could not read a store kept in a
+        # private folder (pytest's tmp_path is 0700): keep the worker as the user who started it.
+        user = "user root;\n" if os.geteuid() == 0 else ""
+        conf.write_text(CONFIG.format(user=user, run=self.run_dir, port=self.port, root=self.root,
                                       access_log=self.access_log or "off"))
         self.proc = subprocess.Popen([binary, "-c", str(conf), "-e", str(self.run_dir / "error.log")],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

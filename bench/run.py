@@ -1,7 +1,7 @@
 """Benchmark: the full storeaudit audit against bare Scrapy and LinkChecker on one generated store.
 
     python -m bench --pages 10000 --runs 3            # table on stdout, JSON in bench/out/
-    python -m bench --pages 300 --runs 1 --quick      # the smoke run the tests use
+    python -m bench --pages 300 --runs 1              # the smoke run the tests use
 
 For each tool and run: wall time, pages/s, CPU seconds per 1,000 pages and peak RSS, read
 from the child's own rusage (``os.wait4``), so nothing else on the machine is counted.
@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         print(f"generating {args.pages} pages in {site} ...", file=sys.stderr)
         generate(site, args.pages)
     manifest = json.loads((site / "manifest.json").read_text())
-    work = Path(tempfile.mkdtemp(prefix="bench-", dir=OUT))
+    work = Path(tempfile.mkdtemp(prefix="bench-", dir=args.out.parent if args.out else OUT))
     results: list[Measure] = []
     with Nginx(site, work / "nginx") as server:
         ceiling = server_ceiling(server.url)
@@ -184,6 +184,10 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
               f"{row['peak_rss_mb']:>13.0f}")
     for name, value in ratios.items():
         print(f"{name}: {value:.2f}")
+    for m in results:
+        if m.tool == "storeaudit":
+            print(f"storeaudit run {m.run}: {m.extra.get('fetches')} requests, database "
+                  f"{m.extra.get('db_bytes_per_page')} bytes/page, `storeaudit report` {m.extra.get('report_s')} s")
     print(f"JSON: {out}")
     shutil.rmtree(work / "nginx", ignore_errors=True)
     return summary

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 from w3lib.url import canonicalize_url, safe_url_string
@@ -21,6 +22,31 @@ def resolve(base: str, href: str) -> tuple[str, str] | None:
     href = href.strip()
     if not href:
         return None
+    # Site-root and absolute web addresses resolve the same from every page of a host: cached
+    # (bounded), since every page repeats the store's menus, footer and product links.
+    if href[0] == "/" and href[:2] != "//":
+        return _resolve_cached(_origin(base), href)
+    if href[:7].lower() == "http://" or href[:8].lower() == "https://":
+        return _resolve_cached("", href)
+    return _resolve(base, href)
+
+
+@lru_cache(maxsize=256)
+def _origin(base: str) -> str:
+    """scheme://host:port/ of a page URL (each page asks once per link: cached)."""
+    try:
+        parts = urlsplit(base)
+    except ValueError:
+        return base
+    return f"{parts.scheme}://{parts.netloc}/"
+
+
+@lru_cache(maxsize=16_384)
+def _resolve_cached(base: str, href: str) -> tuple[str, str] | None:
+    return _resolve(base, href)
+
+
+def _resolve(base: str, href: str) -> tuple[str, str] | None:
     try:
         absolute = urljoin(base, href)
         parts = urlsplit(absolute)
@@ -31,8 +57,13 @@ def resolve(base: str, href: str) -> tuple[str, str] | None:
     return normalize(absolute), parts.fragment
 
 
+@lru_cache(maxsize=32_768)
 def normalize(url: str) -> str:
-    """Canonical key of a URL, fragment dropped."""
+    """Canonical key of a URL, fragment dropped.
+
+    Cached (bounded): every page repeats the store's navigation, footer and related
+    products, and w3lib's canonicalisation was the crawl's largest single cost per link.
+    """
     return canonicalize_url(safe_url_string(url), keep_fragments=False)
 
 

@@ -38,6 +38,7 @@ from crawler.extract import ParsedPage, parse_page
 from crawler.frontier import Frontier
 from crawler.items import FetchItem, PageItem, SitemapEntryItem
 from crawler.resume import ResumeState
+from crawler.seen import SeenUrls
 from crawler.urls import host_key, normalize
 
 __all__ = ["AuditSpider"]
@@ -73,7 +74,8 @@ class AuditSpider(scrapy.Spider):
         self.head_first: bool = self.config["crawl.head_first"]
         self.check_external: bool = self.config["crawl.check_external"]
         self.exclude: list[str] = self.config["crawl.exclude"]
-        self.seen: set[str] = set()
+        # Every URL scheduled, as 8-byte hashes off the Python heap (crawler/seen.py): flat memory.
+        self.seen = SeenUrls()
 
     @property
     def limits_hit(self) -> dict[str, dict[str, int]]:
@@ -151,8 +153,7 @@ class AuditSpider(scrapy.Spider):
             key = self.frontier.canonical(loc)
             if host_key(key) in self.site_hosts:  # every entry: orphans and broken sitemap URLs need them
                 yield SitemapEntryItem(url=key, lastmod=(entry.get("lastmod") or "")[:40])
-            if host_key(key) in self.site_hosts and key not in self.seen:
-                self.seen.add(key)
+            if host_key(key) in self.site_hosts and self.seen.add_new(key):
                 yield self._request(key, depth=0, follow=True, via="sitemap")
 
     # -- pages --------------------------------------------------------------------------
@@ -170,9 +171,8 @@ class AuditSpider(scrapy.Spider):
         if info["chain"]:
             # Reached through redirects: parse the target once, under its own URL.
             yield fetch
-            if final in self.seen or host_key(final) not in self.site_hosts:
+            if host_key(final) not in self.site_hosts or not self.seen.add_new(final):
                 return
-            self.seen.add(final)
             fetch = FetchItem(url=final, status=response.status, content_type=fetch.content_type,
                               size=fetch.size, final_url=final, elapsed_ms=fetch.elapsed_ms,
                               last_modified=fetch.last_modified)
@@ -197,10 +197,11 @@ class AuditSpider(scrapy.Spider):
 
     def _follow(self, page: ParsedPage) -> Iterator[Request | FetchItem]:
         depth = page.depth + 1
+        fresh = self.seen.add_fresh(ref.url for ref in page.refs)
         for ref in page.refs:
-            if ref.url in self.seen:
+            if ref.url not in fresh:
                 continue
-            self.seen.add(ref.url)
+            fresh.discard(ref.url)  # the first reference to a URL decides its kind
             yield self._schedule(ref.url, ref.kind, depth)
 
     def _schedule(self, url: str, kind: str, depth: int) -> Request | FetchItem:
@@ -261,8 +262,10 @@ class AuditSpider(scrapy.Spider):
                  info: dict[str, Any] | None = None, method: str | None = None) -> Request:
         method = method or ("GET" if follow or not self.head_first else "HEAD")
         info = info or {"url": url, "depth": depth, "chain": [], "via": via}
+        # Checks first: a page queues ~40 of them (images, links); draining them before the next
+        # page is fetched keeps Scrapy's in-memory queue of requests short, whatever the store's size.
         return Request(url, method=method, callback=self.parse_page if follow else self.parse_check,
-                       errback=self.on_error, dont_filter=True,
+                       errback=self.on_error, dont_filter=True, priority=0 if follow else 1,
                        meta={"sa": info, "dont_redirect": True, "handle_httpstatus_all": True})
 
     def _redirect(self, response: Response, info: dict[str, Any]) -> Iterator[Any]:
