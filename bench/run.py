@@ -16,12 +16,15 @@ import json
 import os
 import re
 import shutil
+import socket
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -72,28 +75,33 @@ def bench_bare(url: str, work: Path, run: int) -> Measure:
     return Measure("bare-scrapy", run, wall, cpu, rss, pages, code)
 
 
-def bench_full(url: str, work: Path, run: int, pages_hint: int) -> Measure:
+def bench_full(url: str, work: Path, run: int, pages_hint: int, *, workers: int = 0,
+               redis_url: str = "") -> Measure:
+    """The full audit; with ``workers``, ``--workers N`` sharing one Redis (CPU and RSS of the
+    coordinator and its workers, which are its children, together)."""
+    tool = f"storeaudit-w{workers}" if workers else "storeaudit"
     cfg = work / "storeaudit.toml"
     cfg.write_text(f"[crawl]\nconcurrency = {CONCURRENCY}\nper_host_concurrency = {CONCURRENCY}\n"
                    f"max_pages = {pages_hint * 2 + 100}\ntimeout = 30.0\n")
-    db = work / f"full-{run}.db"
+    db = work / f"{tool}-{run}.db"
     for suffix in ("", "-wal", "-shm"):
         Path(str(db) + suffix).unlink(missing_ok=True)
-    report = work / f"full-{run}.html"
+    report = work / f"{tool}-{run}.html"
+    distributed = ["--workers", str(workers), "--redis", redis_url] if workers else []
     wall, cpu, rss, code, _ = run_measured(
         [sys.executable, "-m", "storeaudit.cli", "audit", url, "--config", str(cfg), "--db", str(db),
-         "--format", "html", "--output", str(report), "--fail-on", "notice", "--quiet"],
-        log=work / f"full-{run}.log", env={"PYTHONPATH": str(ROOT)})
+         "--format", "html", "--output", str(report), "--fail-on", "notice", "--quiet", *distributed],
+        log=work / f"{tool}-{run}.log", env={"PYTHONPATH": str(ROOT)})
     with sqlite3.connect(db) as conn:
         status, pages, fetches, findings = conn.execute(
             "select status, pages, fetches, findings from runs order by id desc limit 1").fetchone()
     size = sum(Path(str(db) + s).stat().st_size for s in ("", "-wal") if Path(str(db) + s).exists())
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-m", "storeaudit.cli", "report", "--db", str(db), "--format", "html",
-                    "--output", str(work / f"report-{run}.html")], cwd=ROOT, check=True,
+                    "--output", str(work / f"report-{tool}-{run}.html")], cwd=ROOT, check=True,
                    env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True)
     report_s = time.perf_counter() - t0
-    return Measure("storeaudit", run, wall, cpu, rss, pages, code,
+    return Measure(tool, run, wall, cpu, rss, pages, code,
                    {"status": status, "fetches": fetches, "findings": findings, "db_bytes": size,
                     "db_bytes_per_page": round(size / pages) if pages else 0, "report_s": round(report_s, 2)})
 
@@ -122,6 +130,29 @@ def server_ceiling(url: str) -> float | None:
     return float(m.group(1)) if m else None
 
 
+@contextmanager
+def redis_server(work: Path) -> Iterator[str]:
+    """A throwaway Redis (Debian's ``redis-server``) on a free port of 127.0.0.1, for ``--workers``."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise SystemExit("the full-w2 row needs redis-server (apt-get install redis-server)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(work)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def median_row(ms: list[Measure]) -> dict[str, float]:
     return {
         "wall_s": statistics.median(m.wall_s for m in ms),
@@ -136,7 +167,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--tools", default="bare,full,linkchecker", help="comma-separated subset")
+    parser.add_argument("--tools", default="bare,full,linkchecker",
+                        help="comma-separated subset of bare, full, full-w2 (--workers 2, needs redis-server), linkchecker")
     parser.add_argument("--out", type=Path, default=None, help="JSON result file")
     parser.add_argument("--site", type=Path, default=None, help="where the generated store is kept")
     args = parser.parse_args(argv)
@@ -149,19 +181,23 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     manifest = json.loads((site / "manifest.json").read_text())
     work = Path(tempfile.mkdtemp(prefix="bench-", dir=args.out.parent if args.out else OUT))
     results: list[Measure] = []
-    with Nginx(site, work / "nginx") as server:
+    with Nginx(site, work / "nginx") as server, ExitStack() as stack:
+        redis_url = stack.enter_context(redis_server(work)) if "full-w2" in tools else ""
         ceiling = server_ceiling(server.url)
         for run in range(1, args.runs + 1):
+            done = len(results)
             if "bare" in tools:
                 results.append(bench_bare(server.url, work, run))
             if "full" in tools:
                 results.append(bench_full(server.url, work, run, manifest["pages"]))
+            if "full-w2" in tools:
+                results.append(bench_full(server.url, work, run, manifest["pages"], workers=2, redis_url=redis_url))
             if "linkchecker" in tools:
                 m = bench_linkchecker(server.url, work, run, manifest["pages"])
                 if m:
                     results.append(m)
-            for m in results[-3:]:
-                print(f"run {run}: {m.tool:<12} {m.wall_s:7.1f} s {m.pages_per_s:7.1f} pages/s "
+            for m in results[done:]:
+                print(f"run {run}: {m.tool:<13} {m.wall_s:7.1f} s {m.pages_per_s:7.1f} pages/s "
                       f"{m.peak_rss_mb:6.0f} MB", file=sys.stderr)
     by_tool: dict[str, list[Measure]] = {}
     for m in results:
@@ -172,21 +208,23 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         ratios["full_over_bare"] = medians["storeaudit"]["pages_per_s"] / medians["bare-scrapy"]["pages_per_s"]
     if "storeaudit" in medians and "linkchecker" in medians:
         ratios["full_over_linkchecker"] = medians["storeaudit"]["pages_per_s"] / medians["linkchecker"]["pages_per_s"]
+    if "storeaudit" in medians and "storeaudit-w2" in medians:
+        ratios["workers2_over_full"] = medians["storeaudit-w2"]["pages_per_s"] / medians["storeaudit"]["pages_per_s"]
     summary = {"site": manifest, "server_ceiling_rps": ceiling, "runs": args.runs, "concurrency": CONCURRENCY,
                "medians": medians, "ratios": ratios,
                "measures": [{**asdict(m), "pages_per_s": m.pages_per_s} for m in results]}
     out = args.out or OUT / f"bench-{args.pages}.json"
     out.write_text(json.dumps(summary, indent=2))
     print(f"\nstore: {manifest['pages']} pages, nginx ceiling {ceiling or '?'} req/s; medians of {args.runs} run(s)")
-    print(f"{'tool':<13}{'wall s':>9}{'pages/s':>10}{'CPU s/1k pages':>16}{'peak RSS MB':>13}")
+    print(f"{'tool':<15}{'wall s':>9}{'pages/s':>10}{'CPU s/1k pages':>16}{'peak RSS MB':>13}")
     for tool, row in medians.items():
-        print(f"{tool:<13}{row['wall_s']:>9.1f}{row['pages_per_s']:>10.1f}{row['cpu_s_per_1000_pages']:>16.2f}"
+        print(f"{tool:<15}{row['wall_s']:>9.1f}{row['pages_per_s']:>10.1f}{row['cpu_s_per_1000_pages']:>16.2f}"
               f"{row['peak_rss_mb']:>13.0f}")
     for name, value in ratios.items():
         print(f"{name}: {value:.2f}")
     for m in results:
-        if m.tool == "storeaudit":
-            print(f"storeaudit run {m.run}: {m.extra.get('fetches')} requests, database "
+        if m.tool.startswith("storeaudit"):
+            print(f"{m.tool} run {m.run}: {m.extra.get('fetches')} requests, database "
                   f"{m.extra.get('db_bytes_per_page')} bytes/page, `storeaudit report` {m.extra.get('report_s')} s")
     print(f"JSON: {out}")
     shutil.rmtree(work / "nginx", ignore_errors=True)

@@ -32,6 +32,9 @@ RETRY_HTTP_CODES = [429, 502, 503, 504, 408]
 # A URL that still fails after retries is a finding, not a log error.
 RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
 DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's, fixed: requests waiting for a host's robots.txt all get it (crawler/robots.py).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.robots.RobotsTxtMiddleware": 100,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.RetryAfterMiddleware": 550,
     # Stops the crawl after a run of 403/429 (it sees responses after retries are done).

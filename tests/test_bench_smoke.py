@@ -1,4 +1,4 @@
-"""The benchmark cannot rot: a 300-page, one-run bench of all three tools on a generated store.
+"""The benchmark cannot rot: a 300-page, one-run bench of every tool on a generated store.
 
 No timings are asserted (the machine is shared); only that each tool crawled the whole store
 and that the JSON carries the numbers and ratios docs/performance.md is built from.
@@ -22,15 +22,17 @@ pytestmark = pytest.mark.skipif(shutil.which("nginx") is None and not Path("/usr
 
 def test_bench_smoke(tmp_path):
     out = tmp_path / "bench.json"
+    workers = shutil.which("redis-server") is not None  # the --workers 2 row needs a Redis server
+    tools = "bare,full,full-w2,linkchecker" if workers else "bare,full,linkchecker"
     proc = subprocess.run([sys.executable, "-m", "bench", "--pages", "300", "--runs", "1", "--site",
-                           str(tmp_path / "site"), "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=280)
+                           str(tmp_path / "site"), "--out", str(out), "--tools", tools], cwd=ROOT,
+                          capture_output=True, text=True, timeout=400)
     assert proc.returncode == 0, proc.stderr[-2000:]
     data = json.loads(out.read_text())
     site_pages = data["site"]["pages"]
     assert 280 <= site_pages <= 330
     measures = {m["tool"]: m for m in data["measures"]}
-    assert set(measures) == {"bare-scrapy", "storeaudit", "linkchecker"}, measures.keys()
+    assert set(measures) == {"bare-scrapy", "storeaudit", "linkchecker"} | ({"storeaudit-w2"} if workers else set())
     for tool, m in measures.items():
         assert m["exit_code"] in (0, 1), (tool, m)  # 1: an audit or LinkChecker that found broken links
         assert m["wall_s"] > 0 and m["cpu_s"] > 0 and m["peak_rss_mb"] > 10, (tool, m)
@@ -42,6 +44,11 @@ def test_bench_smoke(tmp_path):
     # storeaudit and LinkChecker checked the same URLs (pages, images, broken links) give or take a few.
     urls = measures["linkchecker"]["extra"]["urls"]
     assert 0.9 * urls <= full["fetches"] <= 1.1 * urls, (full["fetches"], urls)
-    assert set(data["ratios"]) == {"full_over_bare", "full_over_linkchecker"}
+    if workers:  # two workers audit the same store: the same URLs, the same findings
+        two = measures["storeaudit-w2"]["extra"]
+        assert two["status"] == "complete" and two["findings"] == full["findings"], (two, full)
+        assert site_pages <= measures["storeaudit-w2"]["pages"] <= 1.5 * site_pages
+    assert set(data["ratios"]) == {"full_over_bare", "full_over_linkchecker"} | (
+        {"workers2_over_full"} if workers else set())
     assert all(v > 0 for v in data["ratios"].values())
     assert data["medians"]["storeaudit"]["pages_per_s"] > 0
