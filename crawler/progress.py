@@ -54,6 +54,8 @@ class AuditProgress:
         except TypeError:  # a scheduler without a length
             queued = 0
         in_flight = len(engine.downloader.active) if engine else 0
+        head_checks = getattr(self.crawler.spider, "head_checks", None)  # checks beside Scrapy
+        in_flight += head_checks.pending if head_checks is not None else 0
         elapsed = time.monotonic() - self.started
         pages = stats.get_value("storeaudit/pages", 0) if stats else 0
         return {"pages": pages, "fetches": stats.get_value("storeaudit/fetches", 0) if stats else 0,

@@ -11,6 +11,8 @@ a resumed or distributed audit, whose queue is full from the start.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from scrapy import Request
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as ScrapyRobotsTxtMiddleware
 from scrapy.robotstxt import RobotParser
@@ -29,6 +31,19 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
         if isinstance(pending, Deferred):
             return await maybe_deferred_to_future(_branch(pending))
         return await super().robot_parser(request)
+
+    def verdict(self, url: str, useragent: str) -> bool | None:
+        """Whether robots.txt allows ``url``, as far as it is read already (None: not yet).
+
+        For checks made beside Scrapy (crawler/head_checks.py): they never wait for a
+        robots.txt; a URL whose host's file is not in yet goes through this middleware.
+        """
+        parser = self._parsers.get(urlsplit(url).netloc, False)
+        if parser is False or isinstance(parser, Deferred):
+            return None
+        if parser is None:  # no robots.txt (or it failed): Scrapy allows everything
+            return True
+        return bool(parser.allowed(url, self._robotstxt_useragent or useragent))
 
 
 def _branch(source: Deferred) -> Deferred:

@@ -64,6 +64,10 @@ LOG_LEVEL = "WARNING"
 TELNETCONSOLE_ENABLED = False
 AUTOTHROTTLE_ENABLED = False
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+# Plain HEAD checks beside Scrapy (crawler/head_checks.py): per-host and total concurrency of
+# that client, 0 = off. crawler/runner.py sets them per audit from the config.
+STOREAUDIT_HEAD_CHECKS = 0
+STOREAUDIT_HEAD_CHECKS_TOTAL = 0
 # Where the audit database lives when run as `scrapy crawl audit -a url=...`.
 STOREAUDIT_DB = "storeaudit.db"
 # Scrapy's aiohttp download handler (experimental in 2.19) instead of Twisted's HTTP/1.1 client:

@@ -17,8 +17,11 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
 from scrapy.exceptions import (
     CannotResolveHostError,
+    DontCloseSpider,
     DownloadCancelledError,
     DownloadConnectionRefusedError,
     DownloadFailedError,
@@ -27,6 +30,7 @@ from scrapy.exceptions import (
     ResponseDataLossError,
 )
 from scrapy.http import Request, Response
+from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from twisted.internet import error as neterror
@@ -36,6 +40,7 @@ from config import Config, glob_match, load_config
 from crawler.extensions import CrawlStopped
 from crawler.extract import ParsedPage, parse_page
 from crawler.frontier import Frontier
+from crawler.head_checks import HEAD_REFUSED, Answer, HeadChecks
 from crawler.items import FetchItem, PageItem, SitemapEntryItem
 from crawler.resume import ResumeState
 from crawler.seen import SeenUrls
@@ -45,8 +50,6 @@ __all__ = ["AuditSpider"]
 
 #: References that are pages of the store and are parsed and followed when same-site.
 FOLLOW_KINDS = frozenset({"a", "area", "iframe", "canonical"})
-#: Statuses with which a server refuses HEAD but may serve GET.
-HEAD_REFUSED = frozenset({403, 405, 501})
 #: Trap limits past which a URL is not requested at all (a trap's URLs are endless).
 HOLD_BACK = frozenset({"query_variants", "url_pattern"})
 
@@ -76,6 +79,46 @@ class AuditSpider(scrapy.Spider):
         self.exclude: list[str] = self.config["crawl.exclude"]
         # Every URL scheduled, as 8-byte hashes off the Python heap (crawler/seen.py): flat memory.
         self.seen = SeenUrls()
+        self.head_checks: HeadChecks | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> AuditSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider._attach_head_checks(crawler)
+        return spider
+
+    def _attach_head_checks(self, crawler: Crawler) -> None:
+        """Plain HEAD checks beside Scrapy when the runner allows it (crawler/head_checks.py)."""
+        settings = crawler.settings
+        per_host = settings.getint("STOREAUDIT_HEAD_CHECKS")
+        if per_host < 1 or not self.head_first:
+            return
+        from crawler.auth import auth_values
+        from crawler.robots import RobotsTxtMiddleware
+
+        auth = auth_values(self.config)
+        useragent = settings["USER_AGENT"]
+
+        def allows(url: str) -> bool | None:
+            if not settings.getbool("ROBOTSTXT_OBEY"):
+                return True
+            engine = crawler.engine
+            for mw in engine.downloader.middleware.middlewares if engine else ():
+                if isinstance(mw, RobotsTxtMiddleware):
+                    return mw.verdict(url, useragent)
+            return None
+
+        headers = {k: v for k, v in settings.getdict("DEFAULT_REQUEST_HEADERS").items()}
+        self.head_checks = HeadChecks(
+            per_host=per_host, total=max(1, settings.getint("STOREAUDIT_HEAD_CHECKS_TOTAL", per_host)),
+            timeout=settings.getfloat("DOWNLOAD_TIMEOUT"), headers={**headers, "User-Agent": useragent},
+            retry_codes=frozenset(int(c) for c in settings.getlist("RETRY_HTTP_CODES")) if settings.getint("RETRY_TIMES")
+            else frozenset(),
+            max_retry_after=settings.getfloat("STOREAUDIT_MAX_RETRY_AFTER", 60.0),
+            allows=allows, extra_headers=lambda url: auth if host_key(url) in self.site_hosts else {},
+            answered=self._head_answered, hand_back=self._head_handed_back, drained=self._head_drained)
+        crawler.signals.connect(self._head_idle, signal=signals.spider_idle)
+        crawler.signals.connect(self._head_close, signal=signals.spider_closed)
 
     @property
     def limits_hit(self) -> dict[str, dict[str, int]]:
@@ -107,7 +150,8 @@ class AuditSpider(scrapy.Spider):
             self.seen.add(self.start_url)
             yield self._request(self.start_url, depth=0, follow=True)
         for url, kind, depth in state.pending:
-            yield self._schedule(url, kind, depth)
+            if (scheduled := self._schedule(url, kind, depth)) is not None:
+                yield scheduled
 
     def parse_robots(self, response: Response) -> Iterator[Any]:
         sitemaps = list(sitemap_urls_from_robots(response.body, base_url=response.url)) if (
@@ -202,9 +246,12 @@ class AuditSpider(scrapy.Spider):
             if ref.url not in fresh:
                 continue
             fresh.discard(ref.url)  # the first reference to a URL decides its kind
-            yield self._schedule(ref.url, ref.kind, depth)
+            if (scheduled := self._schedule(ref.url, ref.kind, depth, referer=page.url)) is not None:
+                yield scheduled
 
-    def _schedule(self, url: str, kind: str, depth: int) -> Request | FetchItem:
+    def _schedule(self, url: str, kind: str, depth: int, referer: str = "") -> Request | FetchItem | None:
+        """The request for ``url``, the item saying why it is not requested, or None when a
+        plain HEAD check beside Scrapy took it."""
         same_site = host_key(url) in self.site_hosts
         if any(glob_match(p, url) for p in self.exclude):
             return FetchItem(url=url, skipped="excluded", same_site=same_site)
@@ -219,6 +266,8 @@ class AuditSpider(scrapy.Spider):
             follow = not held
         if held in HOLD_BACK:
             return FetchItem(url=url, skipped=f"limit: {held}", same_site=True)
+        if not follow and self.head_checks is not None and self.head_checks.take(url, depth, referer):
+            return None
         return self._request(url, depth=depth, follow=follow)
 
     # -- checks of URLs that are not followed --------------------------------------------
@@ -232,6 +281,43 @@ class AuditSpider(scrapy.Spider):
             yield self._get_instead(response.request)
             return
         yield self._fetch(response, info)
+
+    async def _head_answered(self, url: str, depth: int, answer: Answer) -> None:
+        """A HEAD answered beside Scrapy goes through ``parse_check`` like Scrapy's own responses."""
+        request = self._request(url, depth=depth, follow=False)
+        request.meta["download_latency"] = answer.latency
+        response = Response(url, status=answer.status, headers=answer.headers, request=request)
+        engine: Any = self.crawler.engine
+        for result in self.parse_check(response):
+            if isinstance(result, Request):
+                engine.crawl(result)
+            else:
+                await engine.scraper.itemproc.process_item_async(result)
+
+    def _head_handed_back(self, url: str, depth: int, referer: str, retried: bool) -> None:
+        request = self._request(url, depth=depth, follow=False)
+        if referer:
+            request.headers["Referer"] = referer
+        if retried:  # the check beside Scrapy was the first try: this request is the retry
+            request.meta["retry_times"] = 1
+        self.crawler.engine.crawl(request)  # type: ignore[union-attr]
+
+    def _head_drained(self) -> None:
+        """The last plain check is in: let the engine see whether the crawl is over."""
+        slot = getattr(self.crawler.engine, "_slot", None)
+        if slot is not None:
+            slot.nextcall.schedule()
+
+    def _head_idle(self) -> None:
+        if self.head_checks is not None and self.head_checks.pending:
+            raise DontCloseSpider
+
+    def _head_close(self, reason: str) -> Any:
+        if self.head_checks is None:
+            return None
+        for key, n in self.head_checks.stats.items():
+            self.crawler.stats.set_value(f"storeaudit/head_checks_{key}", n)  # type: ignore[union-attr]
+        return deferred_from_coro(self.head_checks.close())
 
     def _get_instead(self, request: Request) -> Request:
         info = request.meta["sa"]

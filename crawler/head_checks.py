@@ -1,0 +1,193 @@
+"""HEAD checks of the URLs an audit does not follow, on a lean aiohttp client beside Scrapy.
+
+Why: a catalogue page references ~37 URLs that are only checked (images and each srcset
+variant, files, external links), and each of those costs ~1 ms of CPU in Scrapy's engine,
+scheduler, middlewares and callbacks — most of an audit's CPU (docs/performance.md). The same
+HEAD sent with aiohttp on the same asyncio loop costs ~0.1 ms.
+
+Every answer goes to the spider's callback for checks as a Scrapy response, so it records the
+status, follows a redirect or sends GET instead of a refused HEAD exactly as for Scrapy's own
+responses. What only Scrapy does is left to it: after an overload worth retrying (408/429/5xx,
+once its Retry-After is waited out) the URL goes back as a Scrapy request that counts as the
+retry, and so it does after a timeout or a connection error (Scrapy retries those too). URLs
+whose host's robots.txt Scrapy has not read yet are not taken. A host that refuses HEAD, overloads
+or fails three times is left to Scrapy from then on.
+
+Politeness: the runner turns this on only for an unthrottled crawl (no delay, no AutoThrottle)
+and splits the per-host concurrency between Scrapy and this client, so together they never
+have more requests in flight to a host than the config allows (crawler/runner.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from crawler.middlewares import retry_after_seconds
+
+__all__ = ["HEAD_REFUSED", "Answer", "HeadChecks"]
+
+#: Statuses with which a server refuses HEAD but may serve GET (the spider then sends GET).
+HEAD_REFUSED = frozenset({403, 405, 501})
+#: Refusals, overloads and errors a host may give before it is left to Scrapy for good.
+TROUBLE_LIMIT = 3
+
+
+#: What the Scrapy request that takes over a check is: the retry of this one, or a first try.
+RETRY, ANEW = "retry", "anew"
+#: What the spider reads of a check's answer (crawler/spiders/audit.py, ``_fetch`` and ``_redirect``).
+KEPT_HEADERS = ("Content-Type", "Content-Length", "Last-Modified", "Location", "Retry-After")
+
+
+@dataclass(slots=True)
+class Answer:
+    """A HEAD answer the spider takes as if Scrapy had fetched it."""
+
+    status: int
+    headers: dict[str, str]
+    latency: float  # seconds
+
+
+class HeadChecks:
+    """A queue per host of URLs to HEAD, at most ``per_host`` in flight per host and ``total`` overall.
+
+    ``allows(url)`` is robots.txt's verdict (None: not known yet); ``answered`` receives each
+    answer; ``hand_back(url, depth, referer, retried)`` each URL Scrapy must request instead
+    (``retried``: this check was its first try); ``drained`` is called when nothing is pending
+    any more (the spider may be idle).
+    """
+
+    def __init__(self, *, per_host: int, total: int, timeout: float, headers: Mapping[str, str],
+                 retry_codes: frozenset[int], max_retry_after: float,
+                 allows: Callable[[str], bool | None],
+                 extra_headers: Callable[[str], Mapping[str, str]],
+                 answered: Callable[[str, int, Answer], Awaitable[None]],
+                 hand_back: Callable[[str, int, str, bool], None], drained: Callable[[], None]):
+        self.per_host = per_host
+        self.total = total
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self.retry_codes = retry_codes
+        self.max_retry_after = max_retry_after
+        self.trouble = HEAD_REFUSED | retry_codes
+        self.headers = dict(headers)
+        self.allows = allows
+        self.extra_headers = extra_headers
+        self.answered = answered
+        self.hand_back = hand_back
+        self.drained = drained
+        self.pending = 0  # taken and not yet answered or handed back
+        self.closed = False
+        self.stats = {"answered": 0, "handed_back": 0}
+        self._queues: dict[str, deque[tuple[str, int, str]]] = {}
+        self._active: defaultdict[str, int] = defaultdict(int)
+        self._in_flight = 0
+        self._starved: set[str] = set()  # hosts with work, waiting for the total limit
+        self._troubles: defaultdict[str, int] = defaultdict(int)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._session: aiohttp.ClientSession | None = None
+
+    def take(self, url: str, depth: int, referer: str = "") -> bool:
+        """Queue ``url`` (referenced by page ``referer``) for a HEAD check; False when Scrapy must check it."""
+        if self.closed:
+            return False
+        parts = urlsplit(url)
+        host = parts.netloc.lower()
+        if (parts.scheme not in ("http", "https") or self._troubles[host] >= TROUBLE_LIMIT
+                or self.allows(url) is not True):
+            return False
+        self._queues.setdefault(host, deque()).append((url, depth, referer))
+        self.pending += 1
+        self._pump(host)
+        return True
+
+    def _pump(self, host: str) -> None:
+        queue = self._queues.get(host)
+        while queue and self._active[host] < self.per_host:
+            if self._in_flight >= self.total:
+                self._starved.add(host)
+                return
+            url, depth, referer = queue.popleft()
+            self._active[host] += 1
+            self._in_flight += 1
+            task = asyncio.get_event_loop().create_task(self._check(host, url, depth, referer))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        if not queue:
+            self._queues.pop(host, None)
+
+    async def _check(self, host: str, url: str, depth: int, referer: str) -> None:
+        try:
+            outcome = await self._head(host, url, referer)
+            if isinstance(outcome, Answer) and outcome.status in self.retry_codes:
+                outcome = await self._retry_after(outcome)
+            if self.closed:
+                return
+            if isinstance(outcome, Answer):
+                self.stats["answered"] += 1
+                await self.answered(url, depth, outcome)
+            else:
+                self.stats["handed_back"] += 1
+                self.hand_back(url, depth, referer, outcome == RETRY)
+        finally:
+            self._active[host] -= 1
+            self._in_flight -= 1
+            self.pending -= 1
+            if not self.closed:
+                self._pump(host)
+                for waiting in list(self._starved):
+                    self._starved.discard(waiting)
+                    self._pump(waiting)
+                if not self.pending:
+                    self.drained()
+
+    async def _retry_after(self, answer: Answer) -> Answer | str:
+        """RETRY once the Retry-After of an overload is waited out; a longer wait than
+        ``max_retry_after``: the answer stands (as in crawler/middlewares.py)."""
+        wait = retry_after_seconds(answer.headers.get("Retry-After")) or 0.0
+        if wait > self.max_retry_after:
+            return answer
+        await asyncio.sleep(wait)
+        return RETRY
+
+    async def _head(self, host: str, url: str, referer: str) -> Answer | str:
+        """The answer to HEAD ``url``, or what Scrapy's request must be: RETRY (a timeout or a
+        failed connection: Scrapy retries those too) or ANEW (aiohttp would not send it)."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.total, limit_per_host=self.per_host, ttl_dns_cache=300),
+                timeout=self.timeout, headers=self.headers, cookie_jar=aiohttp.DummyCookieJar(),
+                auto_decompress=False, trust_env=True)
+        started = time.monotonic()
+        try:
+            headers = self.extra_headers(url)
+            if referer and not (referer.startswith("https:") and url.startswith("http:")):
+                headers = {**headers, "Referer": referer}  # as Scrapy's default referrer policy
+            async with self._session.head(url, allow_redirects=False, headers=headers) as r:
+                status, got = r.status, r.headers
+        except ValueError:  # aiohttp.InvalidURL: Scrapy reports the URL
+            return ANEW
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+            self._troubles[host] += 1  # Scrapy classifies the error (timeout, dns, ...)
+            return RETRY
+        if status in self.trouble:
+            self._troubles[host] += 1
+        return Answer(status=status, headers={k: got[k] for k in KEPT_HEADERS if k in got},
+                      latency=time.monotonic() - started)
+
+    async def close(self) -> None:
+        """Stop: queued and in-flight checks are dropped (a resumed audit finds them pending)."""
+        self.closed = True
+        self._queues.clear()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
