@@ -162,7 +162,7 @@ class HeadChecks:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self.total, limit_per_host=self.per_host, ttl_dns_cache=300),
                 timeout=self.timeout, headers=self.headers, cookie_jar=aiohttp.DummyCookieJar(),
-                auto_decompress=False, trust_env=True)
+                auto_decompress=False)
         started = time.monotonic()
         try:
             headers = self.extra_headers(url)

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from typing import Any
 from urllib.parse import urljoin, urlsplit
+from urllib.request import getproxies
 
 import scrapy
 from scrapy import signals
@@ -91,7 +92,7 @@ class AuditSpider(scrapy.Spider):
         """Plain HEAD checks beside Scrapy when the runner allows it (crawler/head_checks.py)."""
         settings = crawler.settings
         per_host = settings.getint("STOREAUDIT_HEAD_CHECKS")
-        if per_host < 1 or not self.head_first:
+        if per_host < 1 or not self.head_first or getproxies():  # proxies: Scrapy's middleware knows them
             return
         from crawler.auth import auth_values
         from crawler.robots import RobotsTxtMiddleware
