@@ -3,8 +3,9 @@
     python -m bench --pages 10000 --runs 3            # table on stdout, JSON in bench/out/
     python -m bench --pages 300 --runs 1              # the smoke run the tests use
 
-For each tool and run: wall time, pages/s, CPU seconds per 1,000 pages and peak RSS, read
-from the child's own rusage (``os.wait4``), so nothing else on the machine is counted.
+For each tool and run: wall time, pages/s, CPU seconds per 1,000 pages (the child's own
+rusage, ``os.wait4``, with the worker processes it waited for) and peak RSS (the sum over the
+child and its descendants, sampled), so nothing else on the machine is counted.
 Medians over the runs are reported, with the ratios full/bare and full/LinkChecker. The
 server is nginx (Debian's package) with one worker; its own ceiling is measured with wrk.
 """
@@ -22,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -57,15 +59,64 @@ class Measure:
 
 
 def run_measured(cmd: list[str], *, log: Path, env: dict[str, str] | None = None) -> tuple[float, float, float, int, str]:
-    """Run ``cmd``; returns wall seconds, CPU seconds, peak RSS (MB), exit code and stdout."""
+    """Run ``cmd``; returns wall seconds, CPU seconds, peak RSS (MB), exit code and stdout.
+
+    CPU is the rusage of the process and the children it waited for (worker processes). Peak
+    RSS is the largest sum of the resident memory of the process and all its descendants,
+    sampled every 0.2 s: rusage only knows the largest single process of a tree.
+    """
     out = log.with_suffix(".out")
     with open(out, "wb") as stdout, open(log, "wb") as stderr:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=stdout, stderr=stderr, cwd=ROOT, env={**os.environ, **(env or {})})
+        sampler = TreeRss(proc.pid)
+        sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
+        sampler.stop()
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode, out.read_text(errors="replace")
+    peak = max(usage.ru_maxrss / 1024, sampler.peak_mb)
+    return wall, usage.ru_utime + usage.ru_stime, peak, proc.returncode, out.read_text(errors="replace")
+
+
+class TreeRss(threading.Thread):
+    """Samples the summed RSS of a process and its descendants (Linux /proc)."""
+
+    def __init__(self, pid: int, interval: float = 0.2):
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.interval = interval
+        self.peak_mb = 0.0
+        self._done = threading.Event()
+        self._page = os.sysconf("SC_PAGE_SIZE")
+
+    def run(self) -> None:
+        while not self._done.wait(self.interval):
+            self.peak_mb = max(self.peak_mb, self.sample() / 2**20)
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+    def sample(self) -> int:
+        children: dict[int, list[int]] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    stat = Path(f"/proc/{entry}/stat").read_text()
+                except OSError:
+                    continue
+                ppid = int(stat.rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(entry))
+        total, todo = 0, [self.pid]
+        while todo:
+            pid = todo.pop()
+            try:
+                total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * self._page
+            except (OSError, ValueError, IndexError):
+                pass
+            todo.extend(children.get(pid, ()))
+        return total
 
 
 def bench_bare(url: str, work: Path, run: int) -> Measure:

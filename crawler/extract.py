@@ -74,6 +74,8 @@ class ParsedPage:
     #: skeleton hash of a page with an add-to-basket form, and whether it says "in stock"
     template: str = ""
     in_stock: bool = True
+    #: 'product', 'category' or '' (checks/page_kinds.py), when read where the tree is not kept
+    kind: str | None = None
 
 
 def _clean(text: str | None) -> str:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from crawler.extract import ParsedPage
+
+if TYPE_CHECKING:
+    from checks.registry import Finding
 
 __all__ = ["FetchItem", "PageItem", "SitemapEntryItem"]
 
@@ -39,6 +43,9 @@ class PageItem:
 
     fetch: FetchItem
     page: ParsedPage
+    #: the page checks' findings when a worker process ran them (crawler/page_work.py); None:
+    #: the pipeline runs them on the tree
+    findings: list[Finding] | None = None
 
 
 @dataclass(slots=True)

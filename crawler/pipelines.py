@@ -41,7 +41,7 @@ def page_row(run_id: int, page: ParsedPage) -> dict[str, Any]:
         "description": page.description, "availability": page.availability,
         "copyright_year": page.copyright_year, "modified": page.modified,
         "promo_links": json.dumps(page.promo_links) if page.promo_links else "",
-        "kind": page_kind(page),
+        "kind": page.kind if page.kind is not None else page_kind(page),
     }
 
 
@@ -102,7 +102,8 @@ class StorePipeline:
         run_id = self.run_id
         self.writer.add("pages", page_row(run_id, page))
         self.writer.extend("links", link_rows(run_id, page))
-        findings = [self.page_checks.row(run_id, f) for f in self.page_checks.run(page)]
+        found = item.findings if item.findings is not None else self.page_checks.run(page)
+        findings = [self.page_checks.row(run_id, f) for f in found]
         self.writer.extend("findings", findings)
         self._count("pages")
         self._count("findings", len(findings))

@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from scrapy.settings import Settings
 
 from config import Config
 
-__all__ = ["scrapy_settings"]
+__all__ = ["page_processes", "scrapy_settings"]
+
+#: Pages an audit reads in its own process before "auto" starts worker processes.
+AUTO_AFTER = 100
+#: Worker processes "auto" starts at most: past that the crawler process itself is the limit.
+AUTO_MAX = 3
+
+
+def page_processes(config: Config) -> int:
+    """Worker processes that read and check pages (crawler/page_work.py): the config's number,
+    or with -1 ("auto") one per core beyond the crawler's own, up to AUTO_MAX."""
+    wanted = config["crawl.page_processes"]
+    return min(AUTO_MAX, (os.cpu_count() or 1) - 1) if wanted < 0 else wanted
 
 
 def scrapy_settings(config: Config, *, db_path: str | Path, local: bool = False,
-                    head_checks: bool = True) -> Settings:
+                    helpers: bool = True) -> Settings:
     """Project settings (``crawler.settings``) with the config's limits and politeness applied.
 
     ``local`` says the store is on this machine; AutoThrottle's ``auto`` mode is off for it.
-    ``head_checks=False`` keeps every request in Scrapy (workers of a distributed audit, whose
-    requests must all go through Redis).
+    ``helpers=False`` keeps every request in Scrapy and every page in this process (workers of
+    a distributed audit: their requests must all go through Redis, and they are processes
+    of their own).
     """
     s = Settings()
     s.setmodule("crawler.settings", priority="project")
@@ -25,7 +39,7 @@ def scrapy_settings(config: Config, *, db_path: str | Path, local: bool = False,
     throttled = bool(config["crawl.delay"]) or autothrottle == "on" or (autothrottle == "auto" and not local)
     total, per_host = config["crawl.concurrency"], config["crawl.per_host_concurrency"]
     # Plain HEAD checks beside Scrapy (crawler/head_checks.py) get half of each concurrency.
-    head = head_checks and config["crawl.fast_checks"] and config["crawl.head_first"] and not throttled and min(total, per_host) >= 2
+    head = helpers and config["crawl.fast_checks"] and config["crawl.head_first"] and not throttled and min(total, per_host) >= 2
     head_per_host, head_total = (per_host // 2, total // 2) if head else (0, 0)
     s.setdict({
         "STOREAUDIT_DB": str(db_path),
@@ -33,6 +47,9 @@ def scrapy_settings(config: Config, *, db_path: str | Path, local: bool = False,
         "CONCURRENT_REQUESTS_PER_DOMAIN": per_host - head_per_host,
         "STOREAUDIT_HEAD_CHECKS": head_per_host,
         "STOREAUDIT_HEAD_CHECKS_TOTAL": head_total,
+        "STOREAUDIT_PAGE_PROCESSES": page_processes(config) if helpers else 0,
+        # an explicit number of processes starts them at once; "auto" once the audit is big
+        "STOREAUDIT_PAGE_PROCESSES_AFTER": AUTO_AFTER if config["crawl.page_processes"] < 0 else 0,
         "DOWNLOAD_DELAY": config["crawl.delay"],
         "DOWNLOAD_TIMEOUT": config["crawl.timeout"],
         "RETRY_TIMES": config["crawl.retries"],

@@ -251,7 +251,7 @@ def run_worker(redis_url: str, *, log_file: str | Path | None = None) -> int:
                          f"--workers N --redis {shown(redis_url)}`")
     if server.exists(KEYS["done"]):
         return meta["run_id"]
-    settings = scrapy_settings(meta["config"], db_path="", local=is_local(meta["url"]), head_checks=False)
+    settings = scrapy_settings(meta["config"], db_path="", local=is_local(meta["url"]), helpers=False)
     settings.setdict(worker_settings(redis_url), priority="cmdline")
     log_to(settings, log_file)
     process = AsyncCrawlerProcess(settings)

@@ -122,7 +122,7 @@ def test_the_spider_checks_non_page_urls_beside_scrapy_and_crawls_pages_with_it(
 
 
 def test_distributed_workers_keep_every_request_in_scrapy(tmp_path):
-    settings = scrapy_settings(load_config(None), db_path="x.db", local=True, head_checks=False)
+    settings = scrapy_settings(load_config(None), db_path="x.db", local=True, helpers=False)
     assert settings.getint("STOREAUDIT_HEAD_CHECKS") == 0
     assert settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") == 4
 

@@ -21,9 +21,9 @@ CONFIG = "[crawl]\nper_host_concurrency = 2\nuse_sitemaps = false\n"
 AS_OF = "2026-11-25"
 
 
-def start_audit(site: HostileSite, tmp_path: Path, db: Path) -> subprocess.Popen[str]:
+def start_audit(site: HostileSite, tmp_path: Path, db: Path, config: str = CONFIG) -> subprocess.Popen[str]:
     cfg = tmp_path / "slow.toml"
-    cfg.write_text(CONFIG)
+    cfg.write_text(config)
     return subprocess.Popen(
         [sys.executable, "-m", "storeaudit.cli", "audit", site.url + "slow/0", "--config", str(cfg), "--db", str(db),
          "--format", "html", "-o", str(tmp_path / "report.html"), "--as-of", AS_OF],
@@ -56,11 +56,33 @@ def stored_pages(db: Path) -> set[str]:
         return {"/" + u.split("/", 3)[3] for (u,) in conn.execute("select url from pages")}
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_a_signal_interrupts_the_run_and_keeps_its_data(tmp_path, signum):
+def children(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(entry.name))
+        except OSError:
+            pass
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+WORKER = CONFIG + "page_processes = 1\n"  # pages read in a worker process from the first
+
+
+@pytest.mark.parametrize(("signum", "config"), [(signal.SIGINT, CONFIG), (signal.SIGTERM, CONFIG), (signal.SIGINT, WORKER)],
+                         ids=["SIGINT", "SIGTERM", "SIGINT-worker-process"])
+def test_a_signal_interrupts_the_run_and_keeps_its_data(tmp_path, signum, config):
     db = tmp_path / "audit.db"
     with HostileSite() as site:
-        proc = start_audit(site, tmp_path, db)
+        proc = start_audit(site, tmp_path, db, config)
         wait_for(lambda: len(served_pages(site)) >= 10, "the crawl to start")
         proc.send_signal(signum)
         _, stderr = proc.communicate(timeout=60)
@@ -77,6 +99,17 @@ def test_a_signal_interrupts_the_run_and_keeps_its_data(tmp_path, signum):
     assert len(served - stored) <= 2  # at most the requests in flight (per_host_concurrency)
     report = (tmp_path / "report.html").read_text()
     assert 'class="banner interrupted"' in report
+
+
+def test_worker_processes_stop_when_the_audit_is_killed_outright(tmp_path):
+    with HostileSite() as site:
+        proc = start_audit(site, tmp_path, tmp_path / "audit.db", WORKER)
+        wait_for(lambda: pages_in(tmp_path / "audit.db") >= 3, "pages read by the worker")
+        workers = children(proc.pid)
+        assert workers, "no worker process to watch"
+        proc.kill()
+        proc.communicate(timeout=30)
+        wait_for(lambda: not any(alive(pid) for pid in workers), "the orphaned workers to stop", limit=10)
 
 
 def test_kill_9_loses_at_most_the_last_batch_and_never_reads_complete(tmp_path):

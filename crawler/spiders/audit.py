@@ -11,7 +11,7 @@ Run it alone with ``scrapy crawl audit -a url=https://shop.example/ [-a config=F
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import date
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -39,9 +39,10 @@ from twisted.python.failure import Failure
 
 from config import Config, glob_match, load_config
 from crawler.extensions import CrawlStopped
-from crawler.extract import ParsedPage, parse_page
+from crawler.extract import ParsedPage
 from crawler.frontier import Frontier
 from crawler.head_checks import HEAD_REFUSED, Answer, HeadChecks
+from crawler.page_work import PageWork
 from crawler.items import FetchItem, PageItem, SitemapEntryItem
 from crawler.resume import ResumeState
 from crawler.seen import SeenUrls
@@ -81,11 +82,20 @@ class AuditSpider(scrapy.Spider):
         # Every URL scheduled, as 8-byte hashes off the Python heap (crawler/seen.py): flat memory.
         self.seen = SeenUrls()
         self.head_checks: HeadChecks | None = None
+        # Pages are read here unless from_crawler's settings ask for worker processes.
+        self.page_work = PageWork(self.config, site_hosts=self.site_hosts, as_of=self.as_of, processes=0,
+                                  start_after=0)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> AuditSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider._attach_head_checks(crawler)
+        processes = crawler.settings.getint("STOREAUDIT_PAGE_PROCESSES")
+        if processes > 0:
+            spider.page_work = PageWork(spider.config, site_hosts=spider.site_hosts, as_of=spider.as_of,
+                                        processes=processes,
+                                        start_after=crawler.settings.getint("STOREAUDIT_PAGE_PROCESSES_AFTER"))
+            crawler.signals.connect(spider.page_work.close, signal=signals.spider_closed)
         return spider
 
     def _attach_head_checks(self, crawler: Crawler) -> None:
@@ -203,37 +213,48 @@ class AuditSpider(scrapy.Spider):
 
     # -- pages --------------------------------------------------------------------------
 
-    def parse_page(self, response: Response) -> Iterator[Any]:
+    def parse_page(self, response: Response) -> Iterable[Any] | AsyncIterator[Any]:
+        out, fetch, final = self._before_parse(response)
+        if fetch is None:
+            return out
+        read = dict(status=response.status, depth=response.meta["sa"]["depth"],
+                    encoding=getattr(response, "encoding", None), last_modified=fetch.last_modified)
+        if self.page_work.elsewhere:  # in a worker process (crawler/page_work.py)
+            return self._read_elsewhere(out, fetch, final, response.body, read)
+        page = self.page_work.read_here_now(final, response.body, **read)
+        return [*out, PageItem(fetch=fetch, page=page), *self._follow(page)]
+
+    async def _read_elsewhere(self, out: list[Any], fetch: FetchItem, final: str, body: bytes,
+                              read: dict[str, Any]) -> AsyncIterator[Any]:
+        for item in out:
+            yield item
+        page, findings = await self.page_work.read_elsewhere(final, body, **read)
+        yield PageItem(fetch=fetch, page=page, findings=findings)
+        for request in self._follow(page):
+            yield request
+
+    def _before_parse(self, response: Response) -> tuple[list[Any], FetchItem | None, str]:
+        """What a page's response yields before it is parsed, then the fetch and final URL of
+        the page to parse, or None when it is not parsed (redirect, not HTML, seen, limit)."""
         info = response.meta["sa"]
         if 300 <= response.status < 400 and b"Location" in response.headers:
-            yield from self._redirect(response, info)
-            return
+            return list(self._redirect(response, info)), None, ""
         fetch = self._fetch(response, info)
         if not self._parseable(response):
-            yield fetch
-            return
+            return [fetch], None, ""
         final = self.frontier.canonical(response.url)
+        out: list[Any] = []
         if info["chain"]:
             # Reached through redirects: parse the target once, under its own URL.
-            yield fetch
+            out.append(fetch)
             if host_key(final) not in self.site_hosts or not self.seen.add_new(final):
-                return
+                return out, None, ""
             fetch = FetchItem(url=final, status=response.status, content_type=fetch.content_type,
                               size=fetch.size, final_url=final, elapsed_ms=fetch.elapsed_ms,
                               last_modified=fetch.last_modified)
         if self.frontier.may_parse(final):
-            yield fetch
-            return
-        page = parse_page(final, response.body, status=response.status, depth=info["depth"],
-                          encoding=getattr(response, "encoding", None),
-                          headers={"last-modified": fetch.last_modified})
-        for ref in page.refs:
-            canonical = self.frontier.canonical(ref.url)
-            if canonical != ref.url:  # keep what the page wrote: a check reports tracking parameters
-                ref.raw = ref.url
-            ref.url = canonical
-        yield PageItem(fetch=fetch, page=page)
-        yield from self._follow(page)
+            return [*out, fetch], None, ""
+        return out, fetch, final
 
     def _parseable(self, response: Response) -> bool:
         ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
@@ -370,7 +391,7 @@ class AuditSpider(scrapy.Spider):
             yield FetchItem(**base, error=f"too-many-redirects: more than {self.max_redirects} hops")
         else:
             method = "GET" if response.status == 303 else response.request.method
-            yield self._request(target, depth=info["depth"], follow=response.request.callback == self.parse_page,
+            yield self._request(target, depth=info["depth"], follow=response.request.callback != self.parse_check,
                                 info={**info, "chain": chain}, method=method)
 
     def _fetch(self, response: Response, info: dict[str, Any]) -> FetchItem:
