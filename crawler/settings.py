@@ -15,6 +15,8 @@ CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 # Scrapy's own downloader lets every queued request through at once under asyncio (see there).
 DOWNLOADER = "crawler.downloader.PoliteDownloader"
+# Pages found and not fetched yet wait on disk, not in memory (crawler/queue.py).
+SCHEDULER = "crawler.queue.DiskQueueScheduler"
 # The spider de-duplicates URLs itself before creating requests (cheaper than creating and
 # dropping them), and every request it makes must reach the server even when a redirect lands
 # on a URL seen before, so Scrapy's duplicate filter is not used.

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from conftest import run_cli
 from storeaudit.demo import DEMO_CONFIG
+from storeaudit.demo.server import DemoServer
 
 GOLDEN = Path(__file__).parent / "golden" / "demo_fingerprints.json"
 
@@ -41,15 +42,15 @@ def test_demo_findings_match_golden_list(demo_audit, demo_store):
     assert not missing and not extra, f"missing: {missing[:5]}\nextra: {extra[:5]}"
 
 
-def test_the_same_findings_with_pages_read_in_a_worker_process_and_every_check_through_scrapy(
-        demo_store, tmp_path):
+def test_the_same_findings_with_pages_read_in_a_worker_process_and_every_check_through_scrapy(tmp_path):
     # The demo audit above checks images and links beside Scrapy and reads its 30 pages in its
     # own process ("auto" starts worker processes after 100 pages): here the other way round.
     config = tmp_path / "demo.toml"
     config.write_text(DEMO_CONFIG.read_text().replace("[crawl]\n", "[crawl]\npage_processes = 1\nfast_checks = false\n", 1))
     assert "page_processes = 1" in config.read_text()
-    result = run_cli("audit", demo_store.url, "--config", str(config), "--db", str(tmp_path / "audit.db"),
-                     "--format", "json", "--output", "-", "--as-of", "2026-11-25")
+    with DemoServer() as store:  # its own: other tests count the requests the shared one gets
+        result = run_cli("audit", store.url, "--config", str(config), "--db", str(tmp_path / "audit.db"),
+                         "--format", "json", "--output", "-", "--as-of", "2026-11-25")
     assert result.code == 1, result.stderr
-    got = finding_keys(result.json(), demo_store.origin, demo_store.external_origin)
+    got = finding_keys(result.json(), store.origin, store.external_origin)
     assert got == json.loads(GOLDEN.read_text())
