@@ -25,13 +25,21 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
+from urllib.request import getproxies
 
 import aiohttp
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
+from scrapy.utils.defer import deferred_from_coro
 
+from config import Config
 from crawler.middlewares import retry_after_seconds
+from crawler.urls import host_key
 
-__all__ = ["HEAD_REFUSED", "Answer", "HeadChecks"]
+__all__ = ["HEAD_REFUSED", "Answer", "HeadChecks", "head_checks_for"]
 
 #: Statuses with which a server refuses HEAD but may serve GET (the spider then sends GET).
 HEAD_REFUSED = frozenset({403, 405, 501})
@@ -91,6 +99,7 @@ class HeadChecks:
         self._troubles: defaultdict[str, int] = defaultdict(int)
         self._tasks: set[asyncio.Task[None]] = set()
         self._session: aiohttp.ClientSession | None = None
+        self.signal_handlers: tuple[Any, ...] = ()
 
     def take(self, url: str, depth: int, referer: str = "") -> bool:
         """Queue ``url`` (referenced by page ``referer``) for a HEAD check; False when Scrapy must check it."""
@@ -98,7 +107,7 @@ class HeadChecks:
             return False
         parts = urlsplit(url)
         host = parts.netloc.lower()
-        if (parts.scheme not in ("http", "https") or self._troubles[host] >= TROUBLE_LIMIT
+        if (parts.scheme not in ("http", "https") or self._troubles.get(host, 0) >= TROUBLE_LIMIT
                 or self.allows(url) is not True):
             return False
         self._queues.setdefault(host, deque()).append((url, depth, referer))
@@ -191,3 +200,60 @@ class HeadChecks:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def head_checks_for(crawler: Crawler, config: Config, *, site_hosts: set[str],
+                    answered: Callable[[str, int, Answer], Awaitable[None]],
+                    hand_back: Callable[[str, int, str, bool], None]) -> HeadChecks | None:
+    """The crawl's HeadChecks, tied to its engine and signals; None when the runner did not
+    ask for them (``STOREAUDIT_HEAD_CHECKS``) or proxies are set (Scrapy's middleware knows them)."""
+    settings = crawler.settings
+    per_host = settings.getint("STOREAUDIT_HEAD_CHECKS")
+    if per_host < 1 or getproxies():
+        return None
+    from crawler.auth import auth_values
+    from crawler.robots import RobotsTxtMiddleware
+
+    auth = auth_values(config)
+    useragent = settings["USER_AGENT"]
+    obey = settings.getbool("ROBOTSTXT_OBEY")
+    robots: list[RobotsTxtMiddleware] = []
+
+    def allows(url: str) -> bool | None:
+        if not obey:
+            return True
+        if not robots and crawler.engine is not None:
+            robots.extend(mw for mw in crawler.engine.downloader.middleware.middlewares
+                          if isinstance(mw, RobotsTxtMiddleware))
+        return robots[0].verdict(url, useragent) if robots else None
+
+    def drained() -> None:
+        """The last check is in: let the engine see whether the crawl is over (else it looks
+        again at its next 5-second heartbeat)."""
+        slot = getattr(crawler.engine, "_slot", None)
+        if slot is not None:
+            slot.nextcall.schedule()
+
+    retries = settings.getint("RETRY_TIMES") > 0
+    checks = HeadChecks(
+        per_host=per_host, total=max(1, settings.getint("STOREAUDIT_HEAD_CHECKS_TOTAL", per_host)),
+        timeout=settings.getfloat("DOWNLOAD_TIMEOUT"),
+        headers={**settings.getdict("DEFAULT_REQUEST_HEADERS"), "User-Agent": useragent},
+        retry_codes=frozenset(int(c) for c in settings.getlist("RETRY_HTTP_CODES")) if retries else frozenset(),
+        max_retry_after=settings.getfloat("STOREAUDIT_MAX_RETRY_AFTER", 60.0), allows=allows,
+        extra_headers=lambda url: auth if host_key(url) in site_hosts else {},
+        answered=answered, hand_back=hand_back, drained=drained)
+
+    def idle() -> None:
+        if checks.pending:
+            raise DontCloseSpider
+
+    def closed() -> Any:
+        for key, n in checks.stats.items():
+            crawler.stats.set_value(f"storeaudit/head_checks_{key}", n)  # type: ignore[union-attr]
+        return deferred_from_coro(checks.close())
+
+    checks.signal_handlers = (idle, closed)  # signals keep weak references: keep these alive
+    crawler.signals.connect(idle, signal=signals.spider_idle)
+    crawler.signals.connect(closed, signal=signals.spider_closed)
+    return checks

@@ -48,7 +48,8 @@ def test_bench_smoke(tmp_path):
         two = measures["storeaudit-w2"]["extra"]
         assert two["status"] == "complete" and two["findings"] == full["findings"], (two, full)
         assert site_pages <= measures["storeaudit-w2"]["pages"] <= 1.5 * site_pages
-    assert set(data["ratios"]) == {"full_over_bare", "full_over_linkchecker"} | (
+    assert set(data["ratios"]) == {"full_over_bare", "full_over_linkchecker", "full_over_bare_by_wall",
+                                   "full_over_linkchecker_by_wall"} | (
         {"workers2_over_full"} if workers else set())
     assert all(v > 0 for v in data["ratios"].values())
     assert data["medians"]["storeaudit"]["pages_per_s"] > 0

@@ -15,14 +15,12 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import date
 from typing import Any
 from urllib.parse import urljoin, urlsplit
-from urllib.request import getproxies
 
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import (
     CannotResolveHostError,
-    DontCloseSpider,
     DownloadCancelledError,
     DownloadConnectionRefusedError,
     DownloadFailedError,
@@ -31,7 +29,6 @@ from scrapy.exceptions import (
     ResponseDataLossError,
 )
 from scrapy.http import Request, Response
-from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from twisted.internet import error as neterror
@@ -41,7 +38,7 @@ from config import Config, glob_match, load_config
 from crawler.extensions import CrawlStopped
 from crawler.extract import ParsedPage
 from crawler.frontier import Frontier
-from crawler.head_checks import HEAD_REFUSED, Answer, HeadChecks
+from crawler.head_checks import HEAD_REFUSED, Answer, HeadChecks, head_checks_for
 from crawler.page_work import PageWork
 from crawler.items import FetchItem, PageItem, SitemapEntryItem
 from crawler.resume import ResumeState
@@ -89,7 +86,9 @@ class AuditSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> AuditSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider._attach_head_checks(crawler)
+        if spider.head_first:  # the lean client beside Scrapy sends HEAD only
+            spider.head_checks = head_checks_for(crawler, spider.config, site_hosts=spider.site_hosts,
+                                                 answered=spider._head_answered, hand_back=spider._head_handed_back)
         processes = crawler.settings.getint("STOREAUDIT_PAGE_PROCESSES")
         if processes > 0:
             spider.page_work = PageWork(spider.config, site_hosts=spider.site_hosts, as_of=spider.as_of,
@@ -97,39 +96,6 @@ class AuditSpider(scrapy.Spider):
                                         start_after=crawler.settings.getint("STOREAUDIT_PAGE_PROCESSES_AFTER"))
             crawler.signals.connect(spider.page_work.close, signal=signals.spider_closed)
         return spider
-
-    def _attach_head_checks(self, crawler: Crawler) -> None:
-        """Plain HEAD checks beside Scrapy when the runner allows it (crawler/head_checks.py)."""
-        settings = crawler.settings
-        per_host = settings.getint("STOREAUDIT_HEAD_CHECKS")
-        if per_host < 1 or not self.head_first or getproxies():  # proxies: Scrapy's middleware knows them
-            return
-        from crawler.auth import auth_values
-        from crawler.robots import RobotsTxtMiddleware
-
-        auth = auth_values(self.config)
-        useragent = settings["USER_AGENT"]
-
-        def allows(url: str) -> bool | None:
-            if not settings.getbool("ROBOTSTXT_OBEY"):
-                return True
-            engine = crawler.engine
-            for mw in engine.downloader.middleware.middlewares if engine else ():
-                if isinstance(mw, RobotsTxtMiddleware):
-                    return mw.verdict(url, useragent)
-            return None
-
-        headers = {k: v for k, v in settings.getdict("DEFAULT_REQUEST_HEADERS").items()}
-        self.head_checks = HeadChecks(
-            per_host=per_host, total=max(1, settings.getint("STOREAUDIT_HEAD_CHECKS_TOTAL", per_host)),
-            timeout=settings.getfloat("DOWNLOAD_TIMEOUT"), headers={**headers, "User-Agent": useragent},
-            retry_codes=frozenset(int(c) for c in settings.getlist("RETRY_HTTP_CODES")) if settings.getint("RETRY_TIMES")
-            else frozenset(),
-            max_retry_after=settings.getfloat("STOREAUDIT_MAX_RETRY_AFTER", 60.0),
-            allows=allows, extra_headers=lambda url: auth if host_key(url) in self.site_hosts else {},
-            answered=self._head_answered, hand_back=self._head_handed_back, drained=self._head_drained)
-        crawler.signals.connect(self._head_idle, signal=signals.spider_idle)
-        crawler.signals.connect(self._head_close, signal=signals.spider_closed)
 
     @property
     def limits_hit(self) -> dict[str, dict[str, int]]:
@@ -323,23 +289,6 @@ class AuditSpider(scrapy.Spider):
         if retried:  # the check beside Scrapy was the first try: this request is the retry
             request.meta["retry_times"] = 1
         self.crawler.engine.crawl(request)  # type: ignore[union-attr]
-
-    def _head_drained(self) -> None:
-        """The last plain check is in: let the engine see whether the crawl is over."""
-        slot = getattr(self.crawler.engine, "_slot", None)
-        if slot is not None:
-            slot.nextcall.schedule()
-
-    def _head_idle(self) -> None:
-        if self.head_checks is not None and self.head_checks.pending:
-            raise DontCloseSpider
-
-    def _head_close(self, reason: str) -> Any:
-        if self.head_checks is None:
-            return None
-        for key, n in self.head_checks.stats.items():
-            self.crawler.stats.set_value(f"storeaudit/head_checks_{key}", n)  # type: ignore[union-attr]
-        return deferred_from_coro(self.head_checks.close())
 
     def _get_instead(self, request: Request) -> Request:
         info = request.meta["sa"]

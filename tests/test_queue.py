@@ -1,0 +1,33 @@
+"""Pages found and not fetched yet wait on disk, in a folder of the audit's own that goes when it ends."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT
+from hostile_site import HostileSite
+from test_interrupt_resume import wait_for
+
+
+def queued_files(tmp: Path) -> list[Path]:
+    return [p for p in tmp.glob("storeaudit-queue-*/**/*") if p.is_file()]
+
+
+def test_pending_pages_are_queued_on_disk_and_the_queue_goes_with_the_audit(tmp_path):
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    cfg = tmp_path / "audit.toml"
+    cfg.write_text("[crawl]\nper_host_concurrency = 2\nuse_sitemaps = false\n")
+    with HostileSite() as site:  # /slow/ is a tree of 100 pages answered slowly
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "storeaudit.cli", "audit", site.url + "slow/0", "--config", str(cfg),
+             "--db", str(tmp_path / "audit.db"), "--format", "json", "-o", str(tmp_path / "r.json")],
+            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp)},
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        wait_for(lambda: any(f.stat().st_size for f in queued_files(tmp)), "requests written to the disk queue")
+        _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode in (0, 1), stderr
+    assert not list(tmp.glob("storeaudit-queue-*"))
