@@ -34,6 +34,10 @@ from crawler.frontier import Frontier
 
 __all__ = ["PageWork", "canonical_refs", "read_page"]
 
+#: Pages a worker reads before a fresh one takes over: whatever a worker's caches and
+#: allocator hold on to, its memory is bounded however big the store (a restart is ~0.5 s).
+PAGES_PER_WORKER = 5000
+
 
 def canonical_refs(page: ParsedPage, frontier: Frontier) -> None:
     """Each reference under its canonical URL; what the page wrote is kept when it differs (a
@@ -104,6 +108,7 @@ class PageWork:
         self.start_after = start_after
         self.read_here = 0
         self.frontier = _frontier(config)
+        self.sent = 0  # pages sent to the current pool
         self._pool: ProcessPoolExecutor | None = None
 
     @property
@@ -112,10 +117,13 @@ class PageWork:
         if self.processes < 1:
             return False
         if self._pool is None and self.read_here >= self.start_after:
-            self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_start_worker,
-                                             initargs=(self.config, self.site_hosts, self.as_of))
+            self._pool = self._new_pool()
         return self._pool is not None
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        self.sent = 0
+        return ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_start_worker, initargs=(self.config, self.site_hosts, self.as_of))
 
     def read_here_now(self, url: str, body: bytes, *, status: int, depth: int, encoding: str | None,
                       last_modified: str) -> ParsedPage:
@@ -128,7 +136,15 @@ class PageWork:
     async def read_elsewhere(self, url: str, body: bytes, *, status: int, depth: int, encoding: str | None,
                              last_modified: str) -> tuple[ParsedPage, list[Finding] | None]:
         """Parse and check in a worker; in this process if the pool broke (a worker was killed)."""
-        assert self._pool is not None
+        if self._pool is None:  # it broke while this page waited
+            return self.read_here_now(url, body, status=status, depth=depth, encoding=encoding,
+                                      last_modified=last_modified), None
+        if self.sent >= PAGES_PER_WORKER * self.processes:
+            # Python 3.11's max_tasks_per_child can hang the pool: renew it by hand. The old
+            # pool's workers finish the pages they have, then exit.
+            self._pool.shutdown(wait=False)
+            self._pool = self._new_pool()
+        self.sent += 1
         try:
             future = self._pool.submit(_read_in_worker, url, body, status, depth, encoding, last_modified)
             return await asyncio.wrap_future(future)

@@ -1,0 +1,54 @@
+"""Pages read in a worker process give what the crawler's own process gives."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+import crawler.page_work as page_work
+from checks.page_kinds import page_kind
+from checks.runner import PageCheckRunner
+from config import load_config
+from crawler.page_work import PageWork, read_page
+from storeaudit.demo import DEMO_CONFIG, SITE_DIR
+
+HOSTS = {"127.0.0.1:8000"}
+AS_OF = date(2026, 11, 25)
+
+
+def demo_pages() -> list[tuple[str, bytes]]:
+    return [("http://127.0.0.1:8000/" + str(f.relative_to(SITE_DIR)).removesuffix(".html"), f.read_bytes())
+            for f in sorted(SITE_DIR.rglob("*.html"))]
+
+
+def facts(page, findings) -> tuple:
+    return (page.url, page.title, page.kind, [(r.url, r.raw, r.kind, r.text, r.region) for r in page.refs],
+            sorted((f.code, f.target, f.message) for f in findings))
+
+
+def read_here(config, url: str, body: bytes) -> tuple:
+    checks = PageCheckRunner(config, site_hosts=HOSTS, as_of=AS_OF)
+    page, _ = read_page(page_work._frontier(config), None, url, body, status=200, depth=1, encoding=None,
+                        last_modified="")
+    findings = list(checks.run(page))  # as the pipeline does, on the tree
+    page.kind = page_kind(page)
+    return facts(page, findings)
+
+
+def test_a_worker_process_reads_and_checks_pages_as_the_crawler_would(monkeypatch):
+    monkeypatch.setattr(page_work, "PAGES_PER_WORKER", 7)  # and the pool is renewed on the way
+    config = load_config(DEMO_CONFIG)
+    pages = demo_pages()
+    work = PageWork(config, site_hosts=HOSTS, as_of=AS_OF, processes=1, start_after=0)
+
+    async def read_all() -> list[tuple]:
+        assert work.elsewhere
+        results = await asyncio.gather(*(work.read_elsewhere(url, body, status=200, depth=1, encoding=None,
+                                                             last_modified="") for url, body in pages))
+        work.close()
+        return [facts(page, findings) for page, findings in results]
+
+    elsewhere = asyncio.run(read_all())
+    assert len(pages) > 14  # more than two pools' worth
+    assert elsewhere == [read_here(config, url, body) for url, body in pages]
+    assert any(f[4] for f in elsewhere), "no page had a finding: the comparison would prove little"
