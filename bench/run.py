@@ -48,6 +48,7 @@ class Measure:
     pages: int
     exit_code: int
     extra: dict[str, object] = field(default_factory=dict)
+    peak_pss_mb: float = 0.0
 
     @property
     def pages_per_s(self) -> float:
@@ -58,12 +59,23 @@ class Measure:
         return self.cpu_s / self.pages * 1000 if self.pages else 0.0
 
 
-def run_measured(cmd: list[str], *, log: Path, env: dict[str, str] | None = None) -> tuple[float, float, float, int, str]:
-    """Run ``cmd``; returns wall seconds, CPU seconds, peak RSS (MB), exit code and stdout.
+@dataclass
+class Measured:
+    wall_s: float
+    cpu_s: float
+    peak_rss_mb: float  # the largest sum of RSS over the process tree
+    peak_pss_mb: float  # the same with shared pages counted once (PSS)
+    exit_code: int
+    stdout: str
+
+
+def run_measured(cmd: list[str], *, log: Path, env: dict[str, str] | None = None) -> Measured:
+    """Run ``cmd`` and measure it.
 
     CPU is the rusage of the process and the children it waited for (worker processes). Peak
-    RSS is the largest sum of the resident memory of the process and all its descendants,
-    sampled every 0.2 s: rusage only knows the largest single process of a tree.
+    memory is sampled every 0.2 s over the process and all its descendants, as the sum of
+    their RSS (rusage only knows the largest single process of a tree) and as the sum of their
+    PSS, which counts the pages they share (libraries) once: the memory the tool occupies.
     """
     out = log.with_suffix(".out")
     with open(out, "wb") as stdout, open(log, "wb") as stderr:
@@ -74,31 +86,34 @@ def run_measured(cmd: list[str], *, log: Path, env: dict[str, str] | None = None
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         sampler.stop()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    peak = max(usage.ru_maxrss / 1024, sampler.peak_mb)
-    return wall, usage.ru_utime + usage.ru_stime, peak, proc.returncode, out.read_text(errors="replace")
+    return Measured(wall, usage.ru_utime + usage.ru_stime, max(usage.ru_maxrss / 1024, sampler.peak_mb),
+                    sampler.peak_pss_mb, os.waitstatus_to_exitcode(status), out.read_text(errors="replace"))
 
 
 class TreeRss(threading.Thread):
-    """Samples the summed RSS of a process and its descendants (Linux /proc)."""
+    """Samples the summed RSS and PSS of a process and its descendants (Linux /proc)."""
 
     def __init__(self, pid: int, interval: float = 0.2):
         super().__init__(daemon=True)
         self.pid = pid
         self.interval = interval
         self.peak_mb = 0.0
+        self.peak_pss_mb = 0.0
         self._done = threading.Event()
         self._page = os.sysconf("SC_PAGE_SIZE")
 
     def run(self) -> None:
         while not self._done.wait(self.interval):
-            self.peak_mb = max(self.peak_mb, self.sample() / 2**20)
+            rss, pss = self.sample()
+            self.peak_mb = max(self.peak_mb, rss / 2**20)
+            self.peak_pss_mb = max(self.peak_pss_mb, pss / 2**20)
 
     def stop(self) -> None:
         self._done.set()
         self.join()
 
-    def sample(self) -> int:
+    def sample(self) -> tuple[int, int]:
+        """Bytes of RSS and of PSS, summed over the tree."""
         children: dict[int, list[int]] = {}
         for entry in os.listdir("/proc"):
             if entry.isdigit():
@@ -108,22 +123,25 @@ class TreeRss(threading.Thread):
                     continue
                 ppid = int(stat.rsplit(")", 1)[1].split()[1])
                 children.setdefault(ppid, []).append(int(entry))
-        total, todo = 0, [self.pid]
+        rss = pss = 0
+        todo = [self.pid]
         while todo:
             pid = todo.pop()
             try:
-                total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * self._page
+                rss += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * self._page
+                rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+                pss += int(rollup.split("\nPss:", 1)[1].split()[0]) * 1024
             except (OSError, ValueError, IndexError):
                 pass
             todo.extend(children.get(pid, ()))
-        return total
+        return rss, pss
 
 
 def bench_bare(url: str, work: Path, run: int) -> Measure:
-    wall, cpu, rss, code, out = run_measured(
+    m = run_measured(
         [sys.executable, "-m", "bench.bare_spider", url, "--concurrency", str(CONCURRENCY)], log=work / f"bare-{run}.log")
-    pages = json.loads(out.strip().splitlines()[-1])["pages"] if out.strip() else 0
-    return Measure("bare-scrapy", run, wall, cpu, rss, pages, code)
+    pages = json.loads(m.stdout.strip().splitlines()[-1])["pages"] if m.stdout.strip() else 0
+    return Measure("bare-scrapy", run, m.wall_s, m.cpu_s, m.peak_rss_mb, pages, m.exit_code, peak_pss_mb=m.peak_pss_mb)
 
 
 def bench_full(url: str, work: Path, run: int, pages_hint: int, *, workers: int = 0,
@@ -139,7 +157,7 @@ def bench_full(url: str, work: Path, run: int, pages_hint: int, *, workers: int 
         Path(str(db) + suffix).unlink(missing_ok=True)
     report = work / f"{tool}-{run}.html"
     distributed = ["--workers", str(workers), "--redis", redis_url] if workers else []
-    wall, cpu, rss, code, _ = run_measured(
+    m = run_measured(
         [sys.executable, "-m", "storeaudit.cli", "audit", url, "--config", str(cfg), "--db", str(db),
          "--format", "html", "--output", str(report), "--fail-on", "notice", "--quiet", *distributed],
         log=work / f"{tool}-{run}.log", env={"PYTHONPATH": str(ROOT)})
@@ -152,9 +170,10 @@ def bench_full(url: str, work: Path, run: int, pages_hint: int, *, workers: int 
                     "--output", str(work / f"report-{tool}-{run}.html")], cwd=ROOT, check=True,
                    env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True)
     report_s = time.perf_counter() - t0
-    return Measure(tool, run, wall, cpu, rss, pages, code,
+    return Measure(tool, run, m.wall_s, m.cpu_s, m.peak_rss_mb, pages, m.exit_code,
                    {"status": status, "fetches": fetches, "findings": findings, "db_bytes": size,
-                    "db_bytes_per_page": round(size / pages) if pages else 0, "report_s": round(report_s, 2)})
+                    "db_bytes_per_page": round(size / pages) if pages else 0, "report_s": round(report_s, 2)},
+                   peak_pss_mb=m.peak_pss_mb)
 
 
 def bench_linkchecker(url: str, work: Path, run: int, pages: int) -> Measure | None:
@@ -164,11 +183,12 @@ def bench_linkchecker(url: str, work: Path, run: int, pages: int) -> Measure | N
     rc = work / "linkcheckerrc"
     rc.write_text("[checking]\nthreads=10\nmaxrequestspersecond=100000\n[filtering]\ncheckextern=0\n"
                   "[output]\nstatus=0\n")
-    wall, cpu, rss, code, out = run_measured([exe, "--config", str(rc), "--no-status", "--threads", "10", url],
-                                             log=work / f"linkchecker-{run}.log")
-    m = re.search(r"(\d+) links? in (\d+) URLs? checked", out)
-    extra = {"links": int(m.group(1)), "urls": int(m.group(2))} if m else {}
-    return Measure("linkchecker", run, wall, cpu, rss, pages, code, extra)
+    m = run_measured([exe, "--config", str(rc), "--no-status", "--threads", "10", url],
+                     log=work / f"linkchecker-{run}.log")
+    found = re.search(r"(\d+) links? in (\d+) URLs? checked", m.stdout)
+    extra = {"links": int(found.group(1)), "urls": int(found.group(2))} if found else {}
+    return Measure("linkchecker", run, m.wall_s, m.cpu_s, m.peak_rss_mb, pages, m.exit_code, extra,
+                   peak_pss_mb=m.peak_pss_mb)
 
 
 def server_ceiling(url: str) -> float | None:
@@ -210,6 +230,7 @@ def median_row(ms: list[Measure]) -> dict[str, float]:
         "pages_per_s": statistics.median(m.pages_per_s for m in ms),
         "cpu_s_per_1000_pages": statistics.median(m.cpu_per_1000 for m in ms),
         "peak_rss_mb": statistics.median(m.peak_rss_mb for m in ms),
+        "peak_pss_mb": statistics.median(m.peak_pss_mb for m in ms),
         "pages": statistics.median(m.pages for m in ms),
     }
 
@@ -249,7 +270,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                     results.append(m)
             for m in results[done:]:
                 print(f"run {run}: {m.tool:<13} {m.wall_s:7.1f} s {m.pages_per_s:7.1f} pages/s "
-                      f"{m.peak_rss_mb:6.0f} MB", file=sys.stderr)
+                      f"{m.peak_rss_mb:6.0f} MB RSS {m.peak_pss_mb:6.0f} MB PSS", file=sys.stderr)
     by_tool: dict[str, list[Measure]] = {}
     for m in results:
         by_tool.setdefault(m.tool, []).append(m)
@@ -270,10 +291,10 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     out = args.out or OUT / f"bench-{args.pages}.json"
     out.write_text(json.dumps(summary, indent=2))
     print(f"\nstore: {manifest['pages']} pages, nginx ceiling {ceiling or '?'} req/s; medians of {args.runs} run(s)")
-    print(f"{'tool':<15}{'wall s':>9}{'pages/s':>10}{'CPU s/1k pages':>16}{'peak RSS MB':>13}")
+    print(f"{'tool':<15}{'wall s':>9}{'pages/s':>10}{'CPU s/1k pages':>16}{'peak RSS MB':>13}{'peak PSS MB':>13}")
     for tool, row in medians.items():
         print(f"{tool:<15}{row['wall_s']:>9.1f}{row['pages_per_s']:>10.1f}{row['cpu_s_per_1000_pages']:>16.2f}"
-              f"{row['peak_rss_mb']:>13.0f}")
+              f"{row['peak_rss_mb']:>13.0f}{row['peak_pss_mb']:>13.0f}")
     for name, value in ratios.items():
         print(f"{name}: {value:.2f}")
     for m in results:

@@ -45,10 +45,11 @@ class TextScores:
         return round(self.words / max(1, self.sentences), 1)
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=1024)
 def score_text(text: str, lang: str) -> TextScores:
     """Flesch reading ease (and FK grade for English) of ``text``; cached by text, so a
-    paragraph repeated on many pages is scored once."""
+    paragraph repeated on many pages is scored once. 1,024 texts: on the generated catalogue
+    8,192 hit 7 % of calls and held ~10 MB of unique product descriptions per process."""
     sentence_list = sentences(text)
     with _LOCK:
         if _current_lang[0] != lang:

@@ -36,6 +36,7 @@ def test_bench_smoke(tmp_path):
     for tool, m in measures.items():
         assert m["exit_code"] in (0, 1), (tool, m)  # 1: an audit or LinkChecker that found broken links
         assert m["wall_s"] > 0 and m["cpu_s"] > 0 and m["peak_rss_mb"] > 10, (tool, m)
+        assert 10 < m["peak_pss_mb"] <= m["peak_rss_mb"], (tool, m)  # shared pages counted once
     # Each tool crawled the whole store (a few more: 404 pages of broken links, redirects).
     assert site_pages <= measures["bare-scrapy"]["pages"] <= 1.5 * site_pages
     assert site_pages <= measures["storeaudit"]["pages"] <= 1.5 * site_pages
