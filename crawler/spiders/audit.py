@@ -39,8 +39,8 @@ from crawler.extensions import CrawlStopped
 from crawler.extract import ParsedPage
 from crawler.frontier import Frontier
 from crawler.head_checks import HEAD_REFUSED, Answer, HeadChecks, head_checks_for
-from crawler.page_work import PageWork
 from crawler.items import FetchItem, PageItem, SitemapEntryItem
+from crawler.page_work import PageWork
 from crawler.resume import ResumeState
 from crawler.seen import SeenUrls
 from crawler.urls import host_key, normalize
