@@ -32,15 +32,22 @@ def render(db: sqlite_utils.Database, fmt: str, *, run_id: int | None = None, te
 
 def write_report(db: sqlite_utils.Database, fmt: str, output: str | Path, *, run_id: int | None = None,
                  team: str | None = None, data: ReportData | None = None) -> None:
-    """Write a report to ``output`` (a path, or ``-`` for stdout); ``data`` if already loaded."""
-    text = render(db, fmt, run_id=run_id, team=team, data=data)
+    """Write a report to ``output`` (a path, or ``-`` for stdout); ``data`` if already loaded.
+    The HTML report is written as it renders."""
+    if fmt not in FORMATS:
+        raise ReportError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    data = data or load_report(db, run_id, team=team)
+    pieces = html_report.stream(data) if fmt == "html" else [FORMATS[fmt](data)]
     if str(output) == "-":
-        sys.stdout.write(text)
+        for piece in pieces:
+            sys.stdout.write(piece)
         sys.stdout.flush()
         return
     path = Path(output)
     if path.parent and not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
+    with open(tmp, "w", encoding="utf-8") as out:
+        for piece in pieces:
+            out.write(piece)
     tmp.replace(path)

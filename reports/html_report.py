@@ -13,6 +13,7 @@ import base64
 import hashlib
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from importlib.resources import files
 from typing import Any
@@ -24,7 +25,7 @@ from markupsafe import Markup, escape
 from checks.registry import SEVERITY_RANK, Check
 from reports.model import Group, ReportData
 
-__all__ = ["render"]
+__all__ = ["render", "stream"]
 
 class _TeamTitles(dict[str, str]):
     """Titles of the built-in teams; a configured team reads as "Marketing team"."""
@@ -125,9 +126,15 @@ _SCRIPT_HASH = "sha256-" + base64.b64encode(hashlib.sha256(_SCRIPT.encode("utf-8
 
 
 def render(data: ReportData) -> str:
+    return "".join(stream(data))
+
+
+def stream(data: ReportData) -> Iterator[str]:
+    """The report in pieces, for writing to a file as it renders: the report of a 100,000-page
+    audit is ~100 MB of HTML, which need not be held in memory, nor its UTF-8 copy."""
     by_team = data.by_team()
     categories = sorted({g.category for g in data.groups})
-    return _env.get_template("report.html.j2").render(
+    return _env.get_template("report.html.j2").generate(
         run=data.run, data=data, by_team=by_team, checks_by_team={t: by_check(gs) for t, gs in by_team.items()},
         counts=data.counts(), by_category=data.by_category(), categories=categories,
         severities=list(SEVERITY_RANK), team_titles=TEAM_TITLES, region_titles=REGION_TITLES,

@@ -30,7 +30,7 @@ def group_id(code: str, grp: str) -> str:
     return f"{code}-{hashlib.sha1(grp.encode('utf-8')).hexdigest()[:10]}"
 
 
-@dataclass
+@dataclass(slots=True)
 class Instance:
     page: str
     message: str
