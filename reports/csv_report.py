@@ -20,12 +20,13 @@ COLUMNS = ("code", "category", "team", "severity", "template", "new", "page", "p
 def _rows(groups: list[Group]):
     for g in groups:
         for i in g.instances:
+            ev = i.evidence
             yield {
                 "code": g.code, "category": g.category, "team": g.team, "severity": g.severity,
                 "template": "yes" if g.template else "no", "new": "yes" if i.new else "no",
                 "page": i.page, "page_title": i.title, "target": g.target,
-                "region": i.evidence.get("region", ""), "element": i.evidence.get("element", ""),
-                "text": i.evidence.get("text") or i.evidence.get("quote") or "", "message": i.message,
+                "region": ev.get("region", ""), "element": ev.get("element", ""),
+                "text": ev.get("text") or ev.get("quote") or "", "message": i.message,
                 "group": g.id, "fingerprint": i.fingerprint, "ignored": i.ignored or "",
             }
 

@@ -90,7 +90,8 @@ def search_text(g: Group) -> str:
     """What the free-text filter searches: subject, message, pages, titles, quoted text."""
     parts = [g.code, g.check.title, g.target, g.message]
     for i in g.instances[:MAX_INSTANCES]:
-        parts += [i.page, i.title, str(i.evidence.get("text") or i.evidence.get("quote") or "")]
+        ev = i.evidence
+        parts += [i.page, i.title, str(ev.get("text") or ev.get("quote") or "")]
     return " ".join(p for p in parts if p).lower()
 
 

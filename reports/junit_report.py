@@ -28,7 +28,8 @@ def _failure_text(groups: list[Group]) -> str:
         lines.append(f"[{g.severity}] {subject} ({g.pages} page{'s' if g.pages != 1 else ''}"
                      f"{', template' if g.template else ''}{', new' if g.new else ''})")
         for i in g.instances[:MAX_PAGES]:
-            text = i.evidence.get("text") or i.evidence.get("quote") or ""
+            ev = i.evidence
+            text = ev.get("text") or ev.get("quote") or ""
             lines.append(f"    {i.page}" + (f"  \"{text}\"" if text else "") + f"  [{i.fingerprint}]")
         if len(g.instances) > MAX_PAGES:
             lines.append(f"    ... and {len(g.instances) - MAX_PAGES} more")
