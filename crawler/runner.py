@@ -38,8 +38,10 @@ def scrapy_settings(config: Config, *, db_path: str | Path, local: bool = False,
     autothrottle = config["crawl.autothrottle"]
     throttled = bool(config["crawl.delay"]) or autothrottle == "on" or (autothrottle == "auto" and not local)
     total, per_host = config["crawl.concurrency"], config["crawl.per_host_concurrency"]
-    # Plain HEAD checks beside Scrapy (crawler/head_checks.py) get half of each concurrency.
-    head = helpers and config["crawl.fast_checks"] and config["crawl.head_first"] and not throttled and min(total, per_host) >= 2
+    # Plain HEAD checks beside Scrapy (crawler/head_checks.py) get half of each concurrency;
+    # below 4 per host that would leave pages a single request at a time.
+    head = (helpers and config["crawl.fast_checks"] and config["crawl.head_first"] and not throttled
+            and min(total, per_host) >= 4)
     head_per_host, head_total = (per_host // 2, total // 2) if head else (0, 0)
     s.setdict({
         "STOREAUDIT_DB": str(db_path),

@@ -92,15 +92,16 @@ def test_the_store_never_gets_more_requests_at_once_than_the_config_allows(tmp_p
     assert 1 < store.peak <= 4
 
 
-@pytest.mark.parametrize(("delay", "autothrottle", "local", "expected"), [
-    (0.0, "auto", True, (2, 2)),     # unthrottled: half of the per-host concurrency each
-    (0.5, "auto", True, (4, 0)),     # a delay between requests: Scrapy keeps every request
-    (0.0, "auto", False, (4, 0)),    # a remote store under AutoThrottle
-    (0.0, "on", True, (4, 0)),
+@pytest.mark.parametrize(("delay", "autothrottle", "local", "per_host", "expected"), [
+    (0.0, "auto", True, 4, (2, 2)),     # unthrottled: half of the per-host concurrency each
+    (0.0, "auto", True, 3, (3, 0)),     # half of 3 would leave pages one request at a time
+    (0.5, "auto", True, 4, (4, 0)),     # a delay between requests: Scrapy keeps every request
+    (0.0, "auto", False, 4, (4, 0)),    # a remote store under AutoThrottle
+    (0.0, "on", True, 4, (4, 0)),
 ])
-def test_lean_checks_only_for_an_unthrottled_crawl(tmp_path, delay, autothrottle, local, expected):
+def test_lean_checks_only_for_an_unthrottled_crawl(tmp_path, delay, autothrottle, local, per_host, expected):
     cfg = tmp_path / "c.toml"
-    cfg.write_text(f"[crawl]\ndelay = {delay}\nautothrottle = '{autothrottle}'\nper_host_concurrency = 4\n")
+    cfg.write_text(f"[crawl]\ndelay = {delay}\nautothrottle = '{autothrottle}'\nper_host_concurrency = {per_host}\n")
     settings = scrapy_settings(load_config(cfg), db_path="x.db", local=local)
     assert (settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"), settings.getint("STOREAUDIT_HEAD_CHECKS")) == expected
 
