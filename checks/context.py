@@ -6,11 +6,12 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 from http import HTTPStatus
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from config import Config
+
+if TYPE_CHECKING:  # page workers import checks and never touch the database: importing
+    import sqlite_utils  # sqlite-utils (and numpy, pkg_resources with it) costs each ~20 MB
 
 __all__ = ["PageContext", "RunContext", "describe_failure"]
 
