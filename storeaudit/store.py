@@ -20,10 +20,10 @@ from typing import Any
 
 import sqlite_utils
 
-__all__ = ["BatchWriter", "SCHEMA_VERSION", "add_ignore", "create_run", "finish_run_row", "mark_dead_runs",
-           "open_db", "reopen_run", "utcnow"]
+__all__ = ["BatchWriter", "SCHEMA_VERSION", "add_ignore", "create_run", "finish_run_row", "insert_rows",
+           "mark_dead_runs", "open_db", "reopen_run", "utcnow"]
 
-SCHEMA_VERSION = 2  # 2: ignores table
+SCHEMA_VERSION = 3  # 2: ignores table; 3: links as integer URL ids (urls, link_edges)
 
 _TABLES: dict[str, dict[str, Any]] = {
     "runs": dict(
@@ -41,8 +41,16 @@ _TABLES: dict[str, dict[str, Any]] = {
     "sitemap_entries": dict(
         columns={"run_id": int, "url": str, "lastmod": str},
     ),
-    "links": dict(
-        columns={"run_id": int, "source": str, "target": str, "fragment": str, "kind": str,
+    # Links are read through the view ``links`` (source, target, fragment, kind, text, region)
+    # and written through it too (its trigger). Stored, each URL is a row of ``urls`` once and
+    # a link holds two integers: a store's pages repeat the same ~150 URLs in every header,
+    # footer and product grid, and as text the links and their two indexes were 77 % of the file.
+    "urls": dict(
+        columns={"id": int, "url": str},
+        pk="id",
+    ),
+    "link_edges": dict(
+        columns={"run_id": int, "source_id": int, "target_id": int, "fragment": str, "kind": str,
                  "text": str, "region": str},
     ),
     "fetches": dict(
@@ -83,8 +91,8 @@ _TABLES: dict[str, dict[str, Any]] = {
 }
 
 _INDEXES = [
-    ("links", ["run_id", "target"]),
-    ("links", ["run_id", "source"]),
+    ("link_edges", ["run_id", "target_id"]),
+    ("link_edges", ["run_id", "source_id"]),
     ("findings", ["run_id", "code", "grp"]),
     ("findings", ["fingerprint"]),
     ("runs", ["site", "status"]),
@@ -119,9 +127,53 @@ def migrate(db: sqlite_utils.Database) -> None:
                 db[name].add_column(column, kind)
     for table, cols in _INDEXES:
         db[table].create_index(cols, if_not_exists=True)
+    db["urls"].create_index(["url"], unique=True, if_not_exists=True)
+    _links_view(db)
     if not db["meta"].exists():
         db["meta"].create({"key": str, "value": str}, pk="key")
     db["meta"].upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
+
+
+_LINKS_VIEW = (
+    """create view links as
+    select e.run_id, s.url as source, t.url as target, e.fragment, e.kind, e.text, e.region
+    from link_edges e join urls s on s.id = e.source_id join urls t on t.id = e.target_id""",
+    """create trigger links_insert instead of insert on links begin
+        insert or ignore into urls (url) values (new.source), (new.target);
+        insert into link_edges (run_id, source_id, target_id, fragment, kind, text, region) values (
+            new.run_id, (select id from urls where url = new.source), (select id from urls where url = new.target),
+            new.fragment, new.kind, new.text, new.region);
+    end""",
+    """create trigger links_delete instead of delete on links begin
+        delete from link_edges where run_id = old.run_id
+            and source_id = (select id from urls where url = old.source)
+            and target_id = (select id from urls where url = old.target);
+    end""",
+)
+
+
+def _links_view(db: sqlite_utils.Database) -> None:
+    """The ``links`` view over ``link_edges``. A file from before schema 3 has ``links`` as a
+    table of text URLs: its rows move into ``urls`` and ``link_edges`` and the old table goes,
+    all in one transaction, so an interrupted upgrade leaves the file as it was."""
+    if "links" in db.view_names():
+        return
+    old = "links" in db.table_names()
+    conn = db.conn
+    conn.execute("begin immediate")
+    try:
+        if old:
+            conn.execute("alter table links rename to links_v2")
+        for statement in _LINKS_VIEW:
+            conn.execute(statement)
+        if old:
+            conn.execute("insert into links (run_id, source, target, fragment, kind, text, region) "
+                         "select run_id, source, target, fragment, kind, text, region from links_v2 order by rowid")
+            conn.execute("drop table links_v2")
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
 
 
 def create_run(db: sqlite_utils.Database, *, start_url: str, site: str, as_of: str,
@@ -247,6 +299,13 @@ class BatchWriter:
         self._rows = {}
         self._count = 0
         self._since = time.monotonic()
+
+
+def insert_rows(db: sqlite_utils.Database, table: str, rows: Iterable[dict[str, Any]]) -> None:
+    """Insert ``rows`` in one transaction; also into the ``links`` view, which sqlite-utils'
+    ``insert_all`` refuses."""
+    with db.conn:
+        _insert_rows(db.conn, table, list(rows), replace=False)
 
 
 _PLAIN = (str, int, float, bytes, type(None))

@@ -23,7 +23,7 @@ from checks.registry import REGISTRY, Check, checks_of_kind
 from config import load_config
 from crawler.extract import parse_page
 from crawler.pipelines import link_rows, page_row
-from storeaudit.store import create_run, open_db
+from storeaudit.store import create_run, insert_rows, open_db
 
 FIXTURES = Path(__file__).parent / "fixtures" / "checks"
 ORIGIN = "https://shop.example"
@@ -54,7 +54,7 @@ def run_site_check(check: Check, folder: Path, tmp_path: Path) -> list:
         for file, path in site["pages"].items():
             page = parse_page(ORIGIN + path, (folder / file).read_bytes(), encoding="utf-8")
             db["pages"].insert(page_row(run_id, page))
-            db["links"].insert_all(link_rows(run_id, page))
+            insert_rows(db, "links", link_rows(run_id, page))
             db["fetches"].insert({"run_id": run_id, "url": page.url, "method": "GET", "status": 200, "error": "",
                                   "skipped": "", "last_modified": site.get("last_modified", {}).get(path, "")})
         for path, fetch in site.get("fetches", {}).items():  # URLs that are no page: errors, redirects

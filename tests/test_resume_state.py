@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from crawler.resume import load_resume_state
-from storeaudit.store import create_run, open_db
+from storeaudit.store import create_run, insert_rows, open_db
 
 PAGE = {"status": 200, "title": "", "lang": "", "ids": "[]", "via": ""}
 FETCH = {"status": 200, "error": "", "skipped": "", "content_type": "text/html", "chain": ""}
@@ -29,8 +29,8 @@ def test_pending_is_what_parsed_pages_reference_and_nothing_fetched(tmp_path):
     links = [("http://s/", "http://s/a", "a"), ("http://s/", "http://s/old", "a"), ("http://s/", "http://s/i.png", "img"),
              ("http://s/", "http://s/b.png", "img"), ("http://s/a", "http://s/b.png", "a"),
              ("http://s/a", "http://s/c", "a")]
-    db["links"].insert_all([{"run_id": run, "source": s, "target": t, "fragment": "", "kind": k, "text": "",
-                             "region": "main"} for s, t, k in links])
+    insert_rows(db, "links", [{"run_id": run, "source": s, "target": t, "fragment": "", "kind": k, "text": "",
+                               "region": "main"} for s, t, k in links])
     db["runs"].update(run, {"limits_hit": json.dumps({"max_depth": {"/deep/": 2}})})
 
     state = load_resume_state(db, run)

@@ -1,0 +1,53 @@
+"""The audit database: links stored once per URL, and files from older versions upgraded."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from storeaudit.store import SCHEMA_VERSION, create_run, insert_rows, open_db
+
+LINKS = [
+    {"run_id": 1, "source": "http://s/", "target": "http://s/a", "fragment": "", "kind": "a", "text": "A", "region": "nav"},
+    {"run_id": 1, "source": "http://s/", "target": "http://s/i.png", "fragment": "", "kind": "img", "text": "", "region": "main"},
+    {"run_id": 1, "source": "http://s/a", "target": "http://s/", "fragment": "top", "kind": "a", "text": "Home", "region": "nav"},
+]
+
+
+def test_links_read_back_as_written_and_each_url_is_stored_once(tmp_path):
+    db = open_db(tmp_path / "a.db")
+    run = create_run(db, start_url="http://s/", site="s", as_of="2026-01-01", settings={})
+    insert_rows(db, "links", [{**row, "run_id": run} for row in LINKS])
+    insert_rows(db, "links", [{**LINKS[0], "run_id": run}])  # the same link again: two rows, one URL each
+
+    rows = [dict(r) for r in db.query("select source, target, fragment, kind, text, region from links")]
+    assert sorted(rows, key=str) == sorted(({k: v for k, v in row.items() if k != "run_id"}
+                                            for row in LINKS + LINKS[:1]), key=str)
+    assert db.execute("select count(*) from link_edges").fetchone()[0] == 4
+    assert sorted(u for (u,) in db.execute("select url from urls")) == ["http://s/", "http://s/a", "http://s/i.png"]
+
+
+def test_deleting_through_the_view_deletes_the_stored_rows(tmp_path):
+    db = open_db(tmp_path / "a.db")
+    insert_rows(db, "links", LINKS)
+    with db.conn:
+        db.execute("delete from links where source = 'http://s/a'")
+    assert [r[0] for r in db.execute("select target from links order by target")] == ["http://s/a", "http://s/i.png"]
+
+
+def test_a_file_with_links_as_text_is_upgraded_without_losing_a_row(tmp_path):
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)  # the schema-2 layout of `links`, as storeaudit wrote it before
+    conn.execute("create table links (run_id integer, source text, target text, fragment text, kind text, "
+                 "text text, region text)")
+    conn.execute("create index idx_links_run_id_target on links (run_id, target)")
+    conn.executemany("insert into links values (:run_id, :source, :target, :fragment, :kind, :text, :region)", LINKS)
+    conn.commit()
+    conn.close()
+
+    db = open_db(path)
+
+    assert "links" in db.view_names() and "links" not in db.table_names()
+    rows = [dict(r) for r in db.query("select * from links")]
+    assert sorted(rows, key=str) == sorted(LINKS, key=str)
+    assert db["meta"].get("schema_version")["value"] == str(SCHEMA_VERSION)
+    assert open_db(path).execute("select count(*) from links").fetchone()[0] == 3  # opening again changes nothing
