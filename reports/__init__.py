@@ -1,53 +1,22 @@
-"""Reports: one formatter per output format, each rendering from the database alone."""
+"""Reports: one formatter per output format, each rendering from the database alone.
+
+The renderers (jinja2, sqlite-utils) load on first use of ``FORMATS``, ``render``,
+``write_report`` or ``load_report``: the CLI module imports this package, and each page
+worker process imports the CLI module again (multiprocessing's spawn runs ``__main__`` again).
+"""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
-from pathlib import Path
+from typing import Any
 
-import sqlite_utils
+__all__ = ["FORMATS", "FORMAT_NAMES", "ReportError", "load_report", "render", "write_report"]
 
-from reports import csv_report, html_report, json_report, junit_report, markdown_report
-from reports.model import ReportData, ReportError, load_report
-
-__all__ = ["FORMATS", "ReportError", "load_report", "render", "write_report"]
-
-#: format name -> function rendering a report's data as text
-FORMATS: dict[str, Callable[[ReportData], str]] = {
-    "html": html_report.render,
-    "json": json_report.render,
-    "csv": csv_report.render,
-    "junit": junit_report.render,
-    "markdown": markdown_report.render,
-}
+FORMAT_NAMES = ("html", "json", "csv", "junit", "markdown")
 
 
-def render(db: sqlite_utils.Database, fmt: str, *, run_id: int | None = None, team: str | None = None,
-           data: ReportData | None = None) -> str:
-    if fmt not in FORMATS:
-        raise ReportError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    return FORMATS[fmt](data or load_report(db, run_id, team=team))
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from reports import output
 
-
-def write_report(db: sqlite_utils.Database, fmt: str, output: str | Path, *, run_id: int | None = None,
-                 team: str | None = None, data: ReportData | None = None) -> None:
-    """Write a report to ``output`` (a path, or ``-`` for stdout); ``data`` if already loaded.
-    The HTML report is written as it renders."""
-    if fmt not in FORMATS:
-        raise ReportError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    data = data or load_report(db, run_id, team=team)
-    pieces = html_report.stream(data) if fmt == "html" else [FORMATS[fmt](data)]
-    if str(output) == "-":
-        for piece in pieces:
-            sys.stdout.write(piece)
-        sys.stdout.flush()
-        return
-    path = Path(output)
-    if path.parent and not path.parent.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as out:
-        for piece in pieces:
-            out.write(piece)
-    tmp.replace(path)
+        return getattr(output, name)
+    raise AttributeError(f"module 'reports' has no attribute {name!r}")

@@ -16,7 +16,10 @@ import click
 from click.core import ParameterSource
 
 from checks.registry import REGISTRY, SEVERITY_RANK
-from storeaudit.store import utcnow
+
+# The database, Scrapy, the reports... are imported inside the commands: each page worker
+# process imports this module again (multiprocessing's spawn runs ``__main__`` again), and at
+# module level they cost every worker ~23 MB.
 
 __all__ = ["main"]
 
@@ -35,13 +38,14 @@ class Failure(click.ClickException):
 
 def one_line_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     """Turn the project's expected errors into :class:`Failure` (one line, exit 2)."""
-    from config import ConfigError
-    from reports.model import ReportError
-    from storeaudit.audit import AuditError
-    from storeaudit.locking import AuditLocked
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from config import ConfigError
+        from reports.model import ReportError
+        from storeaudit.audit import AuditError
+        from storeaudit.locking import AuditLocked
+
         try:
             return func(*args, **kwargs)
         except (ConfigError, AuditError, ReportError, AuditLocked) as exc:
@@ -58,11 +62,11 @@ def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def format_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    from reports import FORMATS
+    from reports import FORMAT_NAMES
 
     func = click.option("--output", "-o", default=None,
                         help="Where to write the report; '-' is stdout. Default: report.html for html, stdout otherwise.")(func)
-    return click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="html",
+    return click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="html",
                         show_default=True, help="Report format.")(func)
 
 
@@ -227,6 +231,8 @@ def _finish(db_path: str, run_id: int, fmt: str, output: str, gate: Gate, quiet:
         for line in lines:
             click.echo(line, err=True)
     if log_file:
+        from storeaudit.store import utcnow
+
         with open(log_file, "a", encoding="utf-8") as log:
             log.writelines(f"{utcnow()} storeaudit: {line}\n" for line in lines)
     return EXIT_FINDINGS if failing else 0

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from datetime import date
 
 import crawler.page_work as page_work
@@ -50,3 +52,12 @@ def test_a_worker_process_reads_and_checks_pages_as_the_crawler_would():
     elsewhere = asyncio.run(read_all())
     assert elsewhere == [read_here(config, url, body) for url, body in pages]
     assert any(f[4] for f in elsewhere), "no page had a finding: the comparison would prove little"
+
+
+def test_a_page_worker_loads_neither_the_database_nor_scrapy_nor_the_reports():
+    """A spawned worker imports ``crawler.page_work`` and, as multiprocessing's spawn does, the
+    CLI module that is ``__main__`` again: what those pull in is paid once per worker."""
+    probe = ("import sys, storeaudit.cli, crawler.page_work; "
+             "print(sorted(m for m in ('sqlite_utils', 'numpy', 'scrapy', 'twisted', 'jinja2') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"

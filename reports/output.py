@@ -1,0 +1,54 @@
+"""Rendering a run's report in any format, and writing it to a file or stdout."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlite_utils
+
+from reports import FORMAT_NAMES, csv_report, html_report, json_report, junit_report, markdown_report
+from reports.model import ReportData, ReportError, load_report
+
+__all__ = ["FORMATS", "ReportError", "load_report", "render", "write_report"]  # re-exported by reports
+
+#: format name -> function rendering a report's data as text
+FORMATS: dict[str, Callable[[ReportData], str]] = {
+    "html": html_report.render,
+    "json": json_report.render,
+    "csv": csv_report.render,
+    "junit": junit_report.render,
+    "markdown": markdown_report.render,
+}
+assert tuple(FORMATS) == FORMAT_NAMES
+
+
+def render(db: sqlite_utils.Database, fmt: str, *, run_id: int | None = None, team: str | None = None,
+           data: ReportData | None = None) -> str:
+    if fmt not in FORMATS:
+        raise ReportError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    return FORMATS[fmt](data or load_report(db, run_id, team=team))
+
+
+def write_report(db: sqlite_utils.Database, fmt: str, output: str | Path, *, run_id: int | None = None,
+                 team: str | None = None, data: ReportData | None = None) -> None:
+    """Write a report to ``output`` (a path, or ``-`` for stdout); ``data`` if already loaded.
+    The HTML report is written as it renders."""
+    if fmt not in FORMATS:
+        raise ReportError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    data = data or load_report(db, run_id, team=team)
+    pieces = html_report.stream(data) if fmt == "html" else [FORMATS[fmt](data)]
+    if str(output) == "-":
+        for piece in pieces:
+            sys.stdout.write(piece)
+        sys.stdout.flush()
+        return
+    path = Path(output)
+    if path.parent and not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as out:
+        for piece in pieces:
+            out.write(piece)
+    tmp.replace(path)
