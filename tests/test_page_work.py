@@ -54,24 +54,6 @@ def test_a_worker_process_reads_and_checks_pages_as_the_crawler_would():
     assert any(f[4] for f in elsewhere), "no page had a finding: the comparison would prove little"
 
 
-def test_while_each_worker_has_two_pages_waiting_the_crawler_reads_the_next_itself():
-    work = PageWork(load_config(DEMO_CONFIG), site_hosts=HOSTS, as_of=AS_OF, processes=1, start_after=0)
-    (url, body), *_ = demo_pages()
-
-    async def fill_the_worker() -> list[bool]:
-        seen = [work.elsewhere]
-        waiting = [asyncio.ensure_future(work.read_elsewhere(url, body, status=200, depth=1, encoding=None,
-                                                             last_modified="")) for _ in range(PageWork.QUEUED)]
-        await asyncio.sleep(0)  # both are sent and waiting
-        seen.append(work.elsewhere)
-        await asyncio.gather(*waiting)
-        seen.append(work.elsewhere)
-        work.close()
-        return seen
-
-    assert asyncio.run(fill_the_worker()) == [True, False, True]
-
-
 def test_a_page_worker_loads_neither_the_database_nor_scrapy_nor_the_reports():
     """A spawned worker imports ``crawler.page_work`` and, as multiprocessing's spawn does, the
     CLI module that is ``__main__`` again: what those pull in is paid once per worker."""
