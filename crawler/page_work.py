@@ -96,9 +96,6 @@ def _frontier(config: Config) -> Frontier:
 class PageWork:
     """Reads pages in ``processes`` worker processes once ``start_after`` pages were read here."""
 
-    #: pages sent to each worker before this process reads the next page itself
-    QUEUED = 2
-
     def __init__(self, config: Config, *, site_hosts: set[str], as_of: date, processes: int, start_after: int):
         self.config = config
         self.site_hosts = set(site_hosts)
@@ -106,25 +103,17 @@ class PageWork:
         self.processes = processes
         self.start_after = start_after
         self.read_here = 0
-        self.read_there = 0  # pages sent to a worker
         self.frontier = _frontier(config)
         self._pool: ProcessPoolExecutor | None = None
-        self._in_flight = 0
 
     @property
     def elsewhere(self) -> bool:
-        """Whether the next page is read by a worker (starting the pool when it is time).
-
-        Not while every worker already has ``QUEUED`` pages waiting: then this process, which
-        otherwise only waits on the network, reads the page itself. So the work shares itself
-        out over the cores whichever side is busier: with one worker on two cores, the worker
-        was the bottleneck at ~95 % of a core while the crawler sat at ~70 %.
-        """
+        """Whether the next page is read by a worker (starting the pool when it is time)."""
         if self.processes < 1:
             return False
         if self._pool is None and self.read_here >= self.start_after:
             self._pool = self._new_pool()
-        return self._pool is not None and self._in_flight < self.QUEUED * self.processes
+        return self._pool is not None
 
     def _new_pool(self) -> ProcessPoolExecutor:
         # One pool for the whole audit: a worker's memory levels off (~85 MB after 3,000 product
@@ -147,8 +136,6 @@ class PageWork:
         if self._pool is None:  # it broke while this page waited
             return self.read_here_now(url, body, status=status, depth=depth, encoding=encoding,
                                       last_modified=last_modified), None
-        self._in_flight += 1
-        self.read_there += 1
         try:
             future = self._pool.submit(_read_in_worker, url, body, status, depth, encoding, last_modified)
             return await asyncio.wrap_future(future)
@@ -157,8 +144,6 @@ class PageWork:
             self.processes = 0
             return self.read_here_now(url, body, status=status, depth=depth, encoding=encoding,
                                       last_modified=last_modified), None
-        finally:
-            self._in_flight -= 1
 
     def close(self) -> None:
         if self._pool is not None:

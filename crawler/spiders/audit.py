@@ -95,9 +95,6 @@ class AuditSpider(scrapy.Spider):
                                         processes=processes,
                                         start_after=crawler.settings.getint("STOREAUDIT_PAGE_PROCESSES_AFTER"))
             crawler.signals.connect(spider.page_work.close, signal=signals.spider_closed)
-            crawler.signals.connect(lambda: crawler.stats.set_value(  # type: ignore[union-attr]
-                "storeaudit/pages_read", {"crawler": spider.page_work.read_here,
-                                          "workers": spider.page_work.read_there}), signal=signals.spider_closed, weak=False)
         return spider
 
     @property
