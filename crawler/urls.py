@@ -67,6 +67,12 @@ def normalize(url: str) -> str:
     return canonicalize_url(safe_url_string(url), keep_fragments=False)
 
 
+def clear_caches() -> None:
+    """Empty the URL caches (an audit does, once its crawl is over and its report comes next)."""
+    for cached in (_origin, _resolve_cached, normalize):
+        cached.cache_clear()
+
+
 def host_key(url: str) -> str:
     """host:port with default ports dropped, lower-case: what 'the same site' compares."""
     parts = urlsplit(url)
