@@ -24,10 +24,14 @@ FORMATS: dict[str, Callable[[ReportData], str]] = {
 assert tuple(FORMATS) == FORMAT_NAMES
 
 
-def render(db: sqlite_utils.Database, fmt: str, *, run_id: int | None = None, team: str | None = None,
-           data: ReportData | None = None) -> str:
+def _known(fmt: str) -> None:
     if fmt not in FORMATS:
         raise ReportError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+def render(db: sqlite_utils.Database, fmt: str, *, run_id: int | None = None, team: str | None = None,
+           data: ReportData | None = None) -> str:
+    _known(fmt)
     return FORMATS[fmt](data or load_report(db, run_id, team=team))
 
 
@@ -35,8 +39,7 @@ def write_report(db: sqlite_utils.Database, fmt: str, output: str | Path, *, run
                  team: str | None = None, data: ReportData | None = None) -> None:
     """Write a report to ``output`` (a path, or ``-`` for stdout); ``data`` if already loaded.
     The HTML report is written as it renders."""
-    if fmt not in FORMATS:
-        raise ReportError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    _known(fmt)
     data = data or load_report(db, run_id, team=team)
     pieces = html_report.stream(data) if fmt == "html" else [FORMATS[fmt](data)]
     if str(output) == "-":
