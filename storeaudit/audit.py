@@ -116,11 +116,11 @@ def release_crawl_memory() -> None:
     of URLs, scored texts and dates (~40 MB when full), then the heap they leave. At 100,000
     pages the whole audit's peak came from the report, on top of the crawl's leftovers."""
     from checks.dates import parse_text_date
-    from checks.readability import score_text
-    from crawler.urls import clear_caches
+    from checks import readability
+    from crawler import urls
 
-    clear_caches()
-    score_text.cache_clear()
+    urls.clear_caches()
+    readability.clear_caches()
     parse_text_date.cache_clear()
     gc.collect()
     try:  # glibc keeps freed heap pages; elsewhere there is nothing to do

@@ -9,8 +9,11 @@ import textwrap
 from datetime import date
 from pathlib import Path
 
+import textstat
+
 import checks  # noqa: F401
 from checks.context import PageContext
+from checks.readability import clear_caches, score_text
 from checks.registry import REGISTRY
 from checks.text_content import main_blocks
 from config import load_config
@@ -50,6 +53,16 @@ def test_german_is_scored_with_the_german_formula():
     german = HARD.replace('lang="en"', 'lang="de"')
     (f,) = findings("TEXT001", german)
     assert f.evidence["language"] == "de" and f.evidence["grade"] is None
+
+
+def test_english_scores_do_not_depend_on_the_pages_scored_before():
+    text = "\n".join(b.text for b in main_blocks(parse_page("https://shop.example/", HARD.encode(), encoding="utf-8")))
+    clear_caches()
+    first = score_text(text, "en")
+    score_text(text, "de")
+    clear_caches()
+    assert score_text(text, "en") == first
+    assert first.reading_ease == round(textstat.flesch_reading_ease(text), 1)  # textstat's default en_US
 
 
 def test_page_without_lang_is_english_only_when_its_words_are():
