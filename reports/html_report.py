@@ -23,7 +23,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from checks.registry import SEVERITY_RANK, Check
-from reports.model import Group, ReportData
+from reports.model import Group, Instance, ReportData
 
 __all__ = ["render", "stream"]
 
@@ -86,10 +86,11 @@ def by_check(groups: list[Group]) -> list[tuple[Check, list[Group]]]:
     return [(gs[0].check, gs) for gs in out.values()]
 
 
-def search_text(g: Group) -> str:
-    """What the free-text filter searches: subject, message, pages, titles, quoted text."""
+def search_text(g: Group, shown: list[Instance]) -> str:
+    """What the free-text filter searches: subject, message, and the pages listed (``shown``)
+    with their titles and quoted text."""
     parts = [g.code, g.check.title, g.target, g.message]
-    for i in g.instances[:MAX_INSTANCES]:
+    for i in shown:
         ev = i.evidence
         parts += [i.page, i.title, str(ev.get("text") or ev.get("quote") or "")]
     return " ".join(p for p in parts if p).lower()

@@ -27,12 +27,12 @@ def _failure_text(groups: list[Group]) -> str:
         subject = g.target or g.message
         lines.append(f"[{g.severity}] {subject} ({g.pages} page{'s' if g.pages != 1 else ''}"
                      f"{', template' if g.template else ''}{', new' if g.new else ''})")
-        for i in g.instances[:MAX_PAGES]:
+        for i in g.first(MAX_PAGES):
             ev = i.evidence
             text = ev.get("text") or ev.get("quote") or ""
             lines.append(f"    {i.page}" + (f"  \"{text}\"" if text else "") + f"  [{i.fingerprint}]")
-        if len(g.instances) > MAX_PAGES:
-            lines.append(f"    ... and {len(g.instances) - MAX_PAGES} more")
+        if g.count > MAX_PAGES:
+            lines.append(f"    ... and {g.count - MAX_PAGES} more")
     return "\n".join(lines)
 
 
@@ -48,7 +48,7 @@ def render(data: ReportData) -> str:
         props = ET.SubElement(suite, "properties")
         for name, value in (("run", run["id"]), ("start_url", run.get("start_url", "")),
                             ("status", run.get("status", "")),
-                            ("ignored", sum(len(g.instances) for g in data.ignored if g.team == team))):
+                            ("ignored", sum(g.count for g in data.ignored if g.team == team))):
             ET.SubElement(props, "property", name=name, value=str(value))
         n = failed = 0
         for check in REGISTRY.values():
@@ -58,7 +58,7 @@ def render(data: ReportData) -> str:
             n += 1
             if groups:
                 failed += 1
-                pages = len({i.page for g in groups for i in g.instances})
+                pages = len({i.page for g in groups for i in g.each()})
                 worst = max(groups, key=lambda g: g.weight).severity
                 failure = ET.SubElement(case, "failure", type=worst,
                                         message=f"{len(groups)} defect{'s' if len(groups) != 1 else ''} "

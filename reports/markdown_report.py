@@ -65,6 +65,6 @@ def render(data: ReportData) -> str:
         out += ["", "**Worst defects**"]
         out += [_line(g, site) for g in data.groups[:MAX_TOP]]
     if data.ignored:
-        n = sum(len(g.instances) for g in data.ignored)
+        n = sum(g.count for g in data.ignored)
         out += ["", f"_{n} accepted finding{'s are' if n != 1 else ' is'} ignored (listed in the HTML report)._"]
     return "\n".join(out) + "\n"

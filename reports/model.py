@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from array import array
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +18,7 @@ import sqlite_utils
 from checks.registry import REGISTRY, SEVERITY_RANK, Check
 from reports.flows import load_flows
 
-__all__ = ["Group", "Instance", "ReportData", "group_id", "load_report", "pick_run"]
+__all__ = ["Group", "Instance", "InstanceSource", "ReportData", "group_id", "load_report", "pick_run"]
 
 
 
@@ -34,9 +36,7 @@ def group_id(code: str, grp: str) -> str:
 class Instance:
     page: str
     message: str
-    #: as stored, parsed on use: a 100,000-page audit's report holds ~200,000 instances, and
-    #: parsed they took 142 MB
-    evidence_json: str
+    evidence_json: str  # as stored, parsed on use
     fingerprint: str
     title: str = ""  # the page's <title>, as crawled (untrusted text)
     new: bool = False  # not in the previous complete audit of the same site
@@ -47,9 +47,46 @@ class Instance:
         return json.loads(self.evidence_json) if self.evidence_json else {}
 
 
+class InstanceSource:
+    """Reads a run's finding instances from the database when a report lists them.
+
+    A report holds its defects, not their instances: a 100,000-page audit has ~184,000
+    instances, which held in memory were ~125 MB on top of the crawl's leftovers, and the
+    audit's peak. Each group keeps its findings' rowids (8 bytes each) and reads them back
+    as it is rendered: the HTML report reads only the pages it lists.
+    """
+
+    __slots__ = ("db", "previous", "ignores")
+
+    def __init__(self, db: sqlite_utils.Database, *, previous: int | None, ignores: Any) -> None:
+        self.db = db
+        self.previous = previous  # the run whose fingerprints are not new
+        self.ignores = ignores
+
+    def load(self, rowids: Sequence[int]) -> list[Instance]:
+        """The instances with these rowids, in this order."""
+        new = ("not exists(select 1 from findings b where b.run_id = ? and b.fingerprint = f.fingerprint)"
+               if self.previous is not None else "0")
+        found: dict[int, Instance] = {}
+        for start in range(0, len(rowids), 500):
+            chunk = list(rowids[start:start + 500])
+            sql = (f"select f.rowid, f.code, f.page, f.message, f.evidence, f.fingerprint, p.title, {new} "
+                   f"from findings f left join pages p on p.run_id = f.run_id and p.url = f.page "
+                   f"where f.rowid in ({', '.join('?' * len(chunk))})")
+            params = ([self.previous] if self.previous is not None else []) + chunk
+            for rowid, code, page, message, evidence, fingerprint, title, is_new in self.db.execute(sql, params):
+                reason = self.ignores.reason(fingerprint=fingerprint, code=code, page=page) \
+                    if self.ignores else None
+                found[rowid] = Instance(page=page, message=message, evidence_json=evidence or "",
+                                        fingerprint=fingerprint, title=title or "", new=bool(is_new),
+                                        ignored=reason)
+        return [found[r] for r in rowids]
+
+
 @dataclass(slots=True)
 class Group:
-    """One defect: a check and its subject (target URL or quoted text) with every page it shows on."""
+    """One defect: a check and its subject (target URL or quoted text), with what the reports
+    show of it computed once; its instances (every page it shows on) are read on use."""
 
     id: str
     code: str
@@ -59,31 +96,35 @@ class Group:
     target: str
     template: bool
     message: str
-    instances: list[Instance] = field(default_factory=list)
+    pages: int = 0  # distinct pages
+    count: int = 0  # instances
+    new: bool = False  # any instance is new since the previous audit
+    text: str = ""  # the link text or quote, when every instance shows the same one
+    reason: str = ""  # why it is ignored (for groups listed as accepted)
+    rowids: array = field(default_factory=lambda: array("q"))
+    source: InstanceSource | None = None
 
     @property
-    def pages(self) -> int:
-        return len({i.page for i in self.instances})
+    def instances(self) -> list[Instance]:
+        """Every instance, page by page, read from the database."""
+        return list(self.each())
 
-    @property
-    def new(self) -> bool:
-        """Any instance of this defect is new since the previous audit."""
-        return any(i.new for i in self.instances)
+    def each(self, batch: int = 500) -> Iterator[Instance]:
+        """Every instance, page by page, read ``batch`` at a time: a template defect can be
+        on every page of the store."""
+        for start in range(0, self.count, batch):
+            yield from self.first_from(start, batch)
+
+    def first(self, n: int) -> list[Instance]:
+        """The first ``n`` instances (the HTML report lists 200 pages per defect)."""
+        return self.first_from(0, n)
+
+    def first_from(self, start: int, n: int) -> list[Instance]:
+        return self.source.load(self.rowids[start:start + n]) if self.source is not None else []
 
     @property
     def category(self) -> str:
         return self.check.category
-
-    @property
-    def text(self) -> str:
-        """The link text or quote, when every page shows the same one ('' otherwise)."""
-        texts = {str(ev.get("text") or ev.get("quote") or "") for ev in (i.evidence for i in self.instances)}
-        return texts.pop() if len(texts) == 1 else ""
-
-    @property
-    def reason(self) -> str:
-        """Why it is ignored (for groups listed as accepted)."""
-        return next((i.ignored for i in self.instances if i.ignored), "")
 
     @property
     def weight(self) -> tuple[int, int]:
@@ -173,7 +214,7 @@ def load_report(db: sqlite_utils.Database, run_id: int | None = None, *, team: s
     ignores = Ignores.load(db, run)
     prev_id = previous_run(db, run) if run.get("site") else None
     before = _fingerprints(db, prev_id) if prev_id is not None else None
-    groups, ignored = _groups(db, run["id"], team, ignores, before=before)
+    groups, ignored = _groups(db, run["id"], team, ignores, before=before, previous=prev_id)
     fixed: list[Group] = []
     if prev_id is not None:
         after = _fingerprints(db, run["id"])
@@ -198,36 +239,59 @@ def _fingerprints(db: sqlite_utils.Database, run_id: int) -> set[str]:
 
 
 def _groups(db: sqlite_utils.Database, run_id: int, team: str | None, ignores: Any, *,
-            before: set[str] | None = None, keep: Any = None) -> tuple[list[Group], list[Group]]:
-    """The run's findings as defects, worst first: (visible groups, ignored groups)."""
-    where = "f.run_id = :run" + (" and f.team = :team" if team else "")
-    groups: dict[tuple[str, str, str, bool], Group] = {}
-    # One string object per distinct value: a defect's message, a page's URL and title, and
-    # the evidence of a template link repeat across instances (the 100,000-page
-    # audit's report: 262 -> 200 MB, 5.2 -> 2.6 s)
-    same: dict[str, str] = {}
-    one = lambda text: same.setdefault(text, text)  # noqa: E731
-    for row in db.query(f"select f.*, p.title from findings f left join pages p "
-                        f"on p.run_id = f.run_id and p.url = f.page where {where} "
-                        f"order by f.code, f.grp, f.page", {"run": run_id, "team": team}):
-        if keep is not None and not keep(row["fingerprint"]):
+            before: set[str] | None = None, keep: Any = None,
+            previous: int | None = None) -> tuple[list[Group], list[Group]]:
+    """The run's findings as defects, worst first: (visible groups, ignored groups).
+    ``before``: the fingerprints of run ``previous``, whose findings are not new."""
+    where = "run_id = :run" + (" and team = :team" if team else "")
+    source = InstanceSource(db, previous=previous, ignores=ignores)
+    groups: list[Group] = []
+    # Rows come defect by defect (code, grp), then page by page. What is kept per group only
+    # while its rows go by: the group by (team, ignored), its last page and whether its texts
+    # still agree. Held for the whole run, the keys were ~30 MB at 100,000 pages.
+    subject = None
+    current: dict[tuple[str, bool], Group] = {}
+    last_page: dict[tuple[str, bool], str] = {}
+    same_text: dict[tuple[str, bool], bool] = {}
+    one: dict[str, str] = {}  # one string object per distinct team, severity and message
+    for rowid, code, grp, team_, severity, target, template, message, page, fingerprint, evidence in db.execute(
+            f"select rowid, code, grp, team, severity, target, template, message, page, fingerprint, evidence "
+            f"from findings where {where} order by code, grp, page, rowid", {"run": run_id, "team": team}):
+        if keep is not None and not keep(fingerprint):
             continue
-        check = REGISTRY.get(row["code"])
+        check = REGISTRY.get(code)
         if check is None:  # a check retired since this run was recorded
             continue
-        reason = ignores.reason(fingerprint=row["fingerprint"], code=row["code"], page=row["page"]) \
-            if ignores else None
-        key = (row["code"], row["grp"], row["team"], reason is not None)
-        group = groups.get(key)
+        if (code, grp) != subject:
+            subject = (code, grp)
+            current.clear()
+            last_page.clear()
+            same_text.clear()
+        reason = ignores.reason(fingerprint=fingerprint, code=code, page=page) if ignores else None
+        key = (team_, reason is not None)
+        group = current.get(key)
         if group is None:
-            group = groups[key] = Group(
-                id=group_id(row["code"], row["grp"]), code=one(row["code"]), check=check,
-                team=one(row["team"]), severity=one(row["severity"]), target=one(row["target"]),
-                template=bool(row["template"]), message=one(row["message"]))
-        group.instances.append(Instance(
-            page=one(row["page"]), message=one(row["message"]), evidence_json=one(row["evidence"] or ""),
-            fingerprint=row["fingerprint"], title=one(row["title"] or ""),
-            new=before is not None and row["fingerprint"] not in before,
-            ignored=reason))
-    ordered = sorted(groups.values(), key=lambda g: (-g.weight[0], -g.weight[1], g.code, g.target))
+            group = current[key] = Group(
+                id=group_id(code, grp), code=check.code, check=check, team=one.setdefault(team_, team_),
+                severity=one.setdefault(severity, severity), target=target, template=bool(template),
+                message=one.setdefault(message, message), source=source)
+            groups.append(group)
+            same_text[key] = True
+        group.rowids.append(rowid)
+        group.count += 1
+        if last_page.get(key) != page:
+            last_page[key] = page
+            group.pages += 1
+        if before is not None and not group.new and fingerprint not in before:
+            group.new = True
+        if reason and not group.reason:
+            group.reason = reason
+        if same_text[key]:
+            ev = json.loads(evidence) if evidence else {}
+            text = str(ev.get("text") or ev.get("quote") or "")
+            if group.count == 1:
+                group.text = text
+            elif text != group.text:
+                group.text, same_text[key] = "", False
+    ordered = sorted(groups, key=lambda g: (-g.weight[0], -g.weight[1], g.code, g.target))
     return [g for g in ordered if not g.reason], [g for g in ordered if g.reason]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import sqlite_utils
@@ -22,6 +22,12 @@ FORMATS: dict[str, Callable[[ReportData], str]] = {
     "markdown": markdown_report.render,
 }
 assert tuple(FORMATS) == FORMAT_NAMES
+#: formats written to a file piece by piece as they render, without the whole text in memory
+STREAMS: dict[str, Callable[[ReportData], Iterator[str]]] = {
+    "html": html_report.stream,
+    "json": json_report.stream,
+    "csv": csv_report.stream,
+}
 
 
 def _known(fmt: str) -> None:
@@ -38,10 +44,10 @@ def render(db: sqlite_utils.Database, fmt: str, *, run_id: int | None = None, te
 def write_report(db: sqlite_utils.Database, fmt: str, output: str | Path, *, run_id: int | None = None,
                  team: str | None = None, data: ReportData | None = None) -> None:
     """Write a report to ``output`` (a path, or ``-`` for stdout); ``data`` if already loaded.
-    The HTML report is written as it renders."""
+    HTML, JSON and CSV are written as they render."""
     _known(fmt)
     data = data or load_report(db, run_id, team=team)
-    pieces = html_report.stream(data) if fmt == "html" else [FORMATS[fmt](data)]
+    pieces = STREAMS[fmt](data) if fmt in STREAMS else [FORMATS[fmt](data)]
     if str(output) == "-":
         for piece in pieces:
             sys.stdout.write(piece)

@@ -219,7 +219,7 @@ def _finish(db_path: str, run_id: int, fmt: str, output: str, gate: Gate, quiet:
     if run.get("message"):
         lines.append(f"Stopped early: {run['message']}.")
     if data.ignored:
-        lines.append(f"{sum(len(g.instances) for g in data.ignored)} ignored findings are not counted "
+        lines.append(f"{sum(g.count for g in data.ignored)} ignored findings are not counted "
                      "(`storeaudit ignore --list`).")
     if failing:
         lines.append(f"Failing: {len(failing)} defect{'s' if len(failing) != 1 else ''} at or above "

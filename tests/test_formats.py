@@ -47,6 +47,20 @@ def test_csv_matches_golden_file(db):
     assert rows[-1]["ignored"] == "Partner moves its recipes in spring"
 
 
+def test_json_written_piece_by_piece_is_what_json_dumps_writes_whole(tmp_path):
+    db = reportdb.build(tmp_path / "report.db")
+    row = dict(next(db.query("select * from findings where run_id = 2 and code = 'LINK004'")))
+    tricky = 'two\u2028lines\nand \u00e9 "quoted"'
+    row.update(page=reportdb.ORIGIN + "/sale/", fingerprint="f" * 16, evidence=json.dumps({"text": tricky}))
+    db["findings"].insert({k: v for k, v in row.items() if k != "id"})
+    text = render(db, "json")
+    assert text == json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
+    assert tricky in [f["evidence"].get("text") for f in json.loads(text)["findings"]]
+    empty = render(db, "json", team="nobody")
+    assert empty == json.dumps(json.loads(empty), indent=2, ensure_ascii=False) + "\n"
+    assert json.loads(empty)["findings"] == []
+
+
 def test_junit_matches_golden_file_and_lists_every_check_per_team(db):
     text = render(db, "junit")
     root = ET.fromstring(text.encode("utf-8"))
