@@ -135,6 +135,8 @@ def long_url(page: ParsedPage, options: LongUrlOptions, context: PageContext) ->
 
 def tracking_params(url: str, ignore: list[str] | tuple[str, ...]) -> list[str]:
     """Names of the query (or ``;path``) parameters of ``url`` that match the ignore globs."""
+    if "?" not in url and ";" not in url:  # most links: no parameters to look at
+        return []
     parts = urlsplit(url)
     names = [k for k, _ in parse_qsl(parts.query, keep_blank_values=True)]
     names += [seg.split("=", 1)[0] for part in parts.path.split("/") if ";" in part for seg in part.split(";")[1:]]

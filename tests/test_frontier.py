@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from config import DEFAULT_IGNORE_PARAMS
 from crawler.frontier import Frontier, url_pattern
+from crawler.urls import host_key
 
 
 def frontier(**kw) -> Frontier:
@@ -47,3 +48,12 @@ def test_replay_rebuilds_the_counts_of_an_interrupted_crawl():
     assert f.may_follow("http://s/cal/3", 1) == "url_pattern"
     assert f.admit("http://s/shoes?c=2") == "" and f.admit("http://s/shoes?c=3") == "query_variants"
     assert f.limits_hit["max_depth"] == {"/deep/": 3}
+
+
+def test_the_same_site_key_is_host_and_port_with_default_ports_dropped():
+    assert host_key("https://Shop.Example:443/a?b#c") == host_key("https://shop.example?x") == "shop.example"
+    assert host_key("http://127.0.0.1:8080/p") == host_key("http://127.0.0.1:8080#top") == "127.0.0.1:8080"
+    assert host_key("http://user:pw@shop.example:81/") == "shop.example:81"
+    assert host_key("http://[::1]:8080/p") == "::1:8080"
+    assert host_key("http://shop.example:bad/") == "shop.example"  # a broken port is no port
+    assert host_key("/relative") == host_key("mailto:a@b") == ""
