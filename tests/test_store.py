@@ -26,6 +26,16 @@ def test_links_read_back_as_written_and_each_url_is_stored_once(tmp_path):
     assert sorted(u for (u,) in db.execute("select url from urls")) == ["http://s/", "http://s/a", "http://s/i.png"]
 
 
+def test_a_fetch_is_one_row_per_url_in_a_table_that_is_its_key(tmp_path):
+    db = open_db(tmp_path / "a.db")
+    with db.conn:  # a retried URL is written again, as the crawl's writer does
+        for status in (503, 200):
+            db.execute("insert or replace into fetches (run_id, url, status) values (1, 'http://s/a', ?)", [status])
+    assert [tuple(r) for r in db.execute("select url, status from fetches")] == [("http://s/a", 200)]
+    assert db.execute("select sql from sqlite_master where name = 'fetches'").fetchone()[0].endswith("WITHOUT ROWID")
+    assert db["fetches"].pks == ["run_id", "url"]
+
+
 def test_deleting_through_the_view_deletes_the_stored_rows(tmp_path):
     db = open_db(tmp_path / "a.db")
     insert_rows(db, "links", LINKS)
