@@ -64,7 +64,8 @@ class InstanceSource:
         self.ignores = ignores
 
     def load(self, rowids: Sequence[int]) -> list[Instance]:
-        """The instances with these rowids, in this order."""
+        """The instances with these rowids, in this order. A row deleted since the report was
+        loaded (an audit resumed meanwhile rewrites its run's site findings) is left out."""
         new = ("not exists(select 1 from findings b where b.run_id = ? and b.fingerprint = f.fingerprint)"
                if self.previous is not None else "0")
         found: dict[int, Instance] = {}
@@ -80,7 +81,7 @@ class InstanceSource:
                 found[rowid] = Instance(page=page, message=message, evidence_json=evidence or "",
                                         fingerprint=fingerprint, title=title or "", new=bool(is_new),
                                         ignored=reason)
-        return [found[r] for r in rowids]
+        return [found[r] for r in rowids if r in found]
 
 
 @dataclass(slots=True)

@@ -82,6 +82,20 @@ def test_markdown_matches_golden_file(db):
     assert "<script>" not in text and "<img" not in text  # crawled HTML is escaped
 
 
+def test_a_defect_knows_its_pages_and_reads_its_instances_from_the_database(tmp_path):
+    db = reportdb.build(tmp_path / "report.db")
+    data = load_report(db)
+    footer = next(g for g in data.groups if g.target.endswith("/stores/locator"))
+    assert (footer.pages, footer.count, footer.text, footer.new) == (4, 4, "Find a store", False)
+    stored = [r[0] for r in db.execute("select page from findings where run_id = 2 and target = ? order by page",
+                                       [footer.target])]
+    assert [i.page for i in footer.instances] == stored
+    assert [i.page for i in footer.first(2)] == stored[:2] and list(footer.each(batch=3)) == footer.instances
+    with db.conn:  # a row gone since the report was loaded is left out, not an error
+        db.execute("delete from findings where run_id = 2 and page = ?", [stored[0]])
+    assert [i.page for i in footer.instances] == stored[1:]
+
+
 def test_team_filter_keeps_only_that_team(db):
     data = load_report(db, team="content")
     assert data.teams == ["content"] and {g.team for g in data.groups} == {"content"}
