@@ -20,7 +20,7 @@ def failing_groups(data: ReportData, *, fail_on: str, baseline: set[str] | None 
     for g in data.groups:
         if SEVERITY_RANK[g.severity] < threshold:
             continue
-        if baseline is not None and all(i.fingerprint in baseline for i in g.instances):
+        if baseline is not None and all(i.fingerprint in baseline for i in g.each()):
             continue
         out.append(g)
     return out
