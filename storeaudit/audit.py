@@ -113,8 +113,8 @@ def run_audit(url: str, *, config: Config, db_path: str | Path, as_of: date | No
 
 def release_crawl_memory() -> None:
     """Free what only the crawl needed before the report is made in this process: its caches
-    of URLs, scored texts and dates (~40 MB when full), then the heap they leave. At 100,000
-    pages the whole audit's peak came from the report, on top of the crawl's leftovers."""
+    of URLs, scored texts and dates (~40 MB when full), then the heap they leave, so the site
+    checks and the report start from the crawl's leftovers alone."""
     from checks.dates import parse_text_date
     from checks import readability
     from crawler import urls
