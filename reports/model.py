@@ -98,12 +98,16 @@ class Group:
     template: bool
     message: str
     pages: int = 0  # distinct pages
-    count: int = 0  # instances
     new: bool = False  # any instance is new since the previous audit
     text: str = ""  # the link text or quote, when every instance shows the same one
     reason: str = ""  # why it is ignored (for groups listed as accepted)
     rowids: array = field(default_factory=lambda: array("q"))
     source: InstanceSource | None = None
+
+    @property
+    def count(self) -> int:
+        """Instances (a page can show one defect more than once)."""
+        return len(self.rowids)
 
     @property
     def instances(self) -> list[Instance]:
@@ -279,7 +283,6 @@ def _groups(db: sqlite_utils.Database, run_id: int, team: str | None, ignores: A
             groups.append(group)
             same_text[key] = True
         group.rowids.append(rowid)
-        group.count += 1
         if last_page.get(key) != page:
             last_page[key] = page
             group.pages += 1
