@@ -82,36 +82,62 @@ def _clean(text: str | None) -> str:
     return _WS.sub(" ", text or "").strip()[:MAX_TEXT]
 
 
-def region_of(el: etree._Element) -> str:
+def region_of(el: etree._Element, memo: dict[etree._Element, str] | None = None) -> str:
     """Where an element sits: 'head', 'header', 'nav', 'footer', 'aside' or 'main'.
 
     The nearest landmark wins: ``<nav>`` anywhere, ``<header>``/``<footer>`` only outside
     articles and sections (inside them they are part of the content), ARIA roles, and
-    header/footer/nav/menu hints in ids and classes.
+    header/footer/nav/menu hints in ids and classes. With ``memo`` (one dict per tree), each
+    ancestor's answer is worked out once: a page asks this of ~150 elements that share most
+    of their ancestors.
     """
     node = el.getparent()
+    walked: list[etree._Element] = []
+    region = "main"
     while node is not None:
-        tag = node.tag if isinstance(node.tag, str) else ""
-        role = (node.get("role") or "").lower()
-        if role in _LANDMARK_ROLES:
-            return _LANDMARK_ROLES[role]
-        if tag == "nav":
-            return "nav"
-        if tag in ("header", "footer") and not any(
-            isinstance(a.tag, str) and a.tag in _SECTIONING for a in node.iterancestors()
-        ):
-            return tag
-        if tag in ("main", "article"):
-            return "main"
-        if tag == "head":
-            return "head"
-        for hint in (node.get("id"), node.get("class")):
-            if hint:
-                m = _HINT.search(hint.lower())
-                if m:
-                    return _HINT_REGION[m.group(1)]
+        if memo is not None:
+            known = memo.get(node)
+            if known is not None:
+                region = known
+                break
+        own = _landmark(node)
+        if own:
+            region = own
+            break
+        walked.append(node)
         node = node.getparent()
-    return "main"
+    if memo is not None:
+        if node is not None:
+            memo[node] = region
+        for n in walked:
+            memo[n] = region
+    return region
+
+
+def _landmark(node: etree._Element) -> str:
+    """The region ``node`` itself starts, or '' when it takes its parent's."""
+    tag = node.tag if isinstance(node.tag, str) else ""
+    role = node.get("role")
+    if role:
+        landmark = _LANDMARK_ROLES.get(role.lower())
+        if landmark:
+            return landmark
+    if tag == "nav":
+        return "nav"
+    if tag in ("header", "footer") and not any(
+        isinstance(a.tag, str) and a.tag in _SECTIONING for a in node.iterancestors()
+    ):
+        return tag
+    if tag in ("main", "article"):
+        return "main"
+    if tag == "head":
+        return "head"
+    for hint in (node.get("id"), node.get("class")):
+        if hint:
+            m = _HINT.search(hint.lower())
+            if m:
+                return _HINT_REGION[m.group(1)]
+    return ""
 
 
 def srcset_urls(value: str) -> list[str]:
@@ -194,23 +220,37 @@ def _parse(body: bytes, encoding: str | None) -> etree._Element | None:
     if body.startswith(_BOMS):  # a byte-order mark beats a (lying) declared charset; lxml reads it
         encoding = None
     try:
-        parser = lxml.html.HTMLParser(encoding=encoding, remove_comments=True) if encoding else None
-        return lxml.html.document_fromstring(body, parser=parser)
+        return lxml.html.document_fromstring(body, parser=_parser(encoding, remove_comments=bool(encoding)))
     except (etree.ParserError, ValueError, LookupError):
         try:
-            return lxml.html.document_fromstring(body.decode("utf-8", "replace"))
+            return lxml.html.document_fromstring(body.decode("utf-8", "replace"), parser=_parser(None))
         except (etree.ParserError, ValueError):
             return None
 
 
+#: Every element an ``HtmlElement`` (``text_content``, ``cssselect``...), chosen in C. lxml.html's
+#: own lookup calls Python for each element it wraps to give forms and inputs their classes,
+#: which page checks do not use: ~1,300 calls per product page.
+_CLASSES = etree.ElementDefaultClassLookup(element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment,
+                                           pi=lxml.html.HtmlProcessingInstruction, entity=lxml.html.HtmlEntity)
+
+
+def _parser(encoding: str | None, *, remove_comments: bool = False) -> lxml.html.HTMLParser:
+    parser = lxml.html.HTMLParser(encoding=encoding, remove_comments=remove_comments)
+    parser.set_element_class_lookup(_CLASSES)
+    return parser
+
+
 def _references(root: etree._Element, base: str):  # type: ignore[no-untyped-def]
+    regions: dict[etree._Element, str] = {}
+
     def ref(href: str | None, kind: str, text: str, el: etree._Element) -> Reference | None:
         if not href:
             return None
         resolved = resolve(base, href)
         if resolved is None:
             return None
-        return Reference(resolved[0], resolved[1], kind, _clean(text), region_of(el))
+        return Reference(resolved[0], resolved[1], kind, _clean(text), region_of(el, regions))
 
     for el in root.iter("a", "area", "img", "source", "link", "script", "iframe", "meta"):
         tag = el.tag
