@@ -21,7 +21,7 @@ from checks.registry import Finding, page_check
 from checks.text_content import TextBlock, main_blocks, sentences, words
 from crawler.extract import ParsedPage
 
-__all__ = ["FLESCH_LANGS", "TextScores", "clear_caches", "score_text"]
+__all__ = ["FLESCH_LANGS", "TextScores", "clear_caches", "reading_ease", "score_text"]
 
 #: Languages textstat 0.7.4 has Flesch reading-ease constants for; FK grade is English-only.
 FLESCH_LANGS = frozenset({"en", "de", "es", "fr", "it", "nl", "ru"})
@@ -48,8 +48,13 @@ class _Scorer(textstatistics):
         super().__init__()
         self.set_lang("en_US" if lang == "en" else lang)
         self.syllables: dict[str, int] = {}
+        self._last: tuple[str, int] = ("", 0)
 
     def syllable_count(self, text: str, lang: str | None = None) -> int:
+        # The FK grade asks again for the text whose reading ease was just worked out
+        # (textstat's own cache of this method keys the two calls differently).
+        if text is self._last[0]:
+            return self._last[1]
         words_ = self.remove_punctuation(text.lower()).split()
         memo = self.syllables
         if len(memo) > SYLLABLE_MEMO_WORDS:
@@ -60,6 +65,7 @@ class _Scorer(textstatistics):
             if n is None:
                 n = memo[word] = len(self.pyphen.positions(word)) + 1
             count += n
+        self._last = (text, count)
         return count
 
 
@@ -90,15 +96,21 @@ def score_text(text: str, lang: str) -> TextScores:
     """Flesch reading ease (and FK grade for English) of ``text``; cached by text, so a
     paragraph repeated on many pages is scored once. 1,024 texts: on the generated catalogue
     8,192 hit 7 % of calls and held ~10 MB of unique product descriptions per process."""
-    scorer = _scorer(lang)
-    ease = float(scorer.flesch_reading_ease(text))
-    grade = float(scorer.flesch_kincaid_grade(text)) if lang == "en" else None
-    return TextScores(len(words(text)), len(sentences(text)), round(ease, 1), grade)
+    grade = float(_scorer(lang).flesch_kincaid_grade(text)) if lang == "en" else None
+    return TextScores(len(words(text)), len(sentences(text)), reading_ease(text, lang), grade)
+
+
+@lru_cache(maxsize=1024)
+def reading_ease(text: str, lang: str) -> float:
+    """Flesch reading ease of ``text`` alone: what ranks a page's paragraphs and sentences,
+    which need no word, sentence or grade counts of their own."""
+    return round(float(_scorer(lang).flesch_reading_ease(text)), 1)
 
 
 def clear_caches() -> None:
     """Forget scored texts and counted words (the audit calls this before its report)."""
     score_text.cache_clear()
+    reading_ease.cache_clear()
     for scorer in _scorers.values():
         scorer.syllables.clear()
         scorer._cache_clear()
@@ -172,7 +184,7 @@ def hard_to_read(page: ParsedPage, options: ReadabilityOptions, context: PageCon
         problems.append(f"grade {scores.grade} (over {max_grade})")
     if scores.avg_sentence_words > options.max_avg_sentence_words:
         problems.append(f"{scores.avg_sentence_words} words per sentence (over {options.max_avg_sentence_words})")
-    paragraph = min(prose, key=lambda p: score_text(p, lang).reading_ease)
+    paragraph = min(prose, key=lambda p: reading_ease(p, lang))
     worst = score_text(paragraph, lang)
     if worst.words >= options.min_paragraph_words and worst.reading_ease < min_ease and not problems:
         problems.append(f"a paragraph with reading ease {worst.reading_ease} (under {min_ease})")
@@ -192,7 +204,7 @@ def hard_to_read(page: ParsedPage, options: ReadabilityOptions, context: PageCon
 
 def _hardest_sentences(prose: list[str], lang: str, n: int = 2) -> list[str]:
     candidates = [s for p in prose for s in sentences(p) if len(words(s)) >= 8]
-    candidates.sort(key=lambda s: (score_text(s, lang).reading_ease, -len(s)))
+    candidates.sort(key=lambda s: (reading_ease(s, lang), -len(s)))
     return [s[:300] for s in candidates[:n]]
 
 

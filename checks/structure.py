@@ -9,14 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from urllib.parse import parse_qsl, urlsplit
 
 from checks.context import PageContext
 from checks.registry import Finding, page_check
 from checks.text_content import main_blocks
 from crawler.extract import ParsedPage, region_of
-from crawler.urls import host_key
+from crawler.urls import any_glob, host_key
 
 _HEADING = re.compile(r"^h([1-6])$")
 
@@ -140,8 +139,8 @@ def tracking_params(url: str, ignore: list[str] | tuple[str, ...]) -> list[str]:
     parts = urlsplit(url)
     names = [k for k, _ in parse_qsl(parts.query, keep_blank_values=True)]
     names += [seg.split("=", 1)[0] for part in parts.path.split("/") if ";" in part for seg in part.split(";")[1:]]
-    globs = [g.lower() for g in ignore]
-    return [n for n in dict.fromkeys(names) if any(fnmatchcase(n.lower(), g) for g in globs)]
+    matches = any_glob(tuple(g.lower() for g in ignore))
+    return [n for n in dict.fromkeys(names) if matches(n.lower()) is not None]
 
 
 @page_check("STRUCT005", "tracking-parameter-in-internal-link", category="content-structure", severity="warning",

@@ -135,6 +135,7 @@ def main_text(page: ParsedPage) -> str:
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[^\s])|(?<=[。！？])")
 _ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|etc|approx|incl|Mr|Mrs|Ms|Dr|St|No|vs|ca|z\.B|bzw|usw)\.)$", re.I)
+_ABBREV_TAIL = 8
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 
 
@@ -143,7 +144,8 @@ def sentences(text: str) -> list[str]:
     parts = [p.strip() for p in _SENTENCE_END.split(text) if p and p.strip()]
     out: list[str] = []
     for part in parts:
-        if out and _ABBREV.search(out[-1]):
+        # an abbreviation is at most 7 characters long: the 8th from the end settles its \b
+        if out and _ABBREV.search(out[-1][-_ABBREV_TAIL:]):
             out[-1] = f"{out[-1]} {part}"
         else:
             out.append(part)

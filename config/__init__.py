@@ -13,6 +13,7 @@ import re
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from collections.abc import Callable
 from typing import Any
@@ -154,6 +155,7 @@ def glob_match(pattern: str, path: str) -> bool:
     return _glob_regex(pattern).fullmatch(path) is not None
 
 
+@lru_cache(maxsize=256)
 def _glob_regex(pattern: str) -> re.Pattern[str]:
     out = []
     i = 0

@@ -20,7 +20,6 @@ Every URL held back is counted under the limit and where it applied, for ``runs.
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -28,7 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from w3lib.url import url_query_cleaner
 
-from crawler.urls import host_key, normalize
+from crawler.urls import any_glob, host_key, normalize
 
 __all__ = ["Frontier", "url_pattern"]
 
@@ -60,6 +59,7 @@ class Frontier:
     def __init__(self, *, ignore_params: Iterable[str], max_query_variants: int, max_pages_per_pattern: int,
                  max_depth: int, max_pages: int):
         self.ignore = [p.lower() for p in ignore_params]
+        self._ignores = any_glob(tuple(self.ignore))
         self.max_query_variants = max_query_variants
         self.max_pages_per_pattern = max_pages_per_pattern
         self.max_depth = max_depth
@@ -73,8 +73,7 @@ class Frontier:
     # -- canonical form -----------------------------------------------------------------
 
     def _ignored(self, name: str) -> bool:
-        name = name.lower()
-        return any(fnmatch.fnmatchcase(name, p) for p in self.ignore)
+        return self._ignores(name.lower()) is not None
 
     def canonical(self, url: str) -> str:
         """The URL without ignored (tracking/session) parameters, canonicalised, fragment dropped."""

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import fnmatch
+import re
+from collections.abc import Callable
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 from w3lib.url import canonicalize_url, safe_url_string
 
-__all__ = ["host_key", "normalize", "resolve", "status_class"]
+__all__ = ["any_glob", "host_key", "normalize", "resolve", "status_class"]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+@lru_cache(maxsize=64)
+def any_glob(globs: tuple[str, ...]) -> Callable[[str], object]:
+    """A test of "matches one of these globs" as ``fnmatchcase`` does it, compiled once into a
+    single regular expression: every parameter name of every link is tested against the
+    ignore list (~20 globs), ~0.7 ms per product page one glob at a time."""
+    if not globs:
+        return lambda name: None
+    return re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in globs)).match
 
 
 def resolve(base: str, href: str) -> tuple[str, str] | None:
