@@ -271,7 +271,19 @@ class AuditSpider(scrapy.Spider):
         yield self._fetch(response, info)
 
     async def _head_answered(self, url: str, depth: int, answer: Answer) -> None:
-        """A HEAD answered beside Scrapy goes through ``parse_check`` like Scrapy's own responses."""
+        """A HEAD answered beside Scrapy is recorded as ``parse_check`` records Scrapy's own
+        responses. A plain answer (no redirect, HEAD not refused) is written straight away:
+        building a Scrapy request and response for it cost ~40 µs, for ~36 answers a page."""
+        status, headers = answer.status, answer.headers
+        plain = (status not in HEAD_REFUSED and not (300 <= status < 400 and "Location" in headers)
+                 and all(value.isascii() for value in headers.values()))  # Scrapy would re-encode others
+        if plain:
+            length = headers.get("Content-Length", "")
+            item = self._fetched(url, "HEAD", status, headers.get("Content-Type", ""),
+                                 int(length) if length.isdigit() else None, normalize(url), [], answer.latency,
+                                 headers.get("Last-Modified", ""))
+            await self.crawler.engine.scraper.itemproc.process_item_async(item)  # type: ignore[union-attr]
+            return
         request = self._request(url, depth=depth, follow=False)
         request.meta["download_latency"] = answer.latency
         response = Response(url, status=answer.status, headers=answer.headers, request=request)
@@ -350,19 +362,17 @@ class AuditSpider(scrapy.Spider):
             size = int(length) if length and length.isdigit() else None
         else:
             size = len(response.body)
-        latency = response.meta.get("download_latency")
-        return FetchItem(
-            url=info["url"],
-            method=response.request.method,
-            status=response.status,
-            content_type=headers.get(b"Content-Type", b"").decode("latin-1")[:200],
-            size=size,
-            final_url=normalize(response.url),
-            chain=info["chain"],
-            elapsed_ms=int(latency * 1000) if latency is not None else None,
-            same_site=host_key(info["url"]) in self.site_hosts,
-            last_modified=headers.get(b"Last-Modified", b"").decode("latin-1")[:100],
-        )
+        return self._fetched(info["url"], response.request.method, response.status,
+                             headers.get(b"Content-Type", b"").decode("latin-1"), size, normalize(response.url),
+                             info["chain"], response.meta.get("download_latency"),
+                             headers.get(b"Last-Modified", b"").decode("latin-1"))
+
+    def _fetched(self, url: str, method: str, status: int, content_type: str, size: int | None, final_url: str,
+                 chain: list[list[object]], latency: float | None, last_modified: str) -> FetchItem:
+        return FetchItem(url=url, method=method, status=status, content_type=content_type[:200], size=size,
+                         final_url=final_url, chain=chain,
+                         elapsed_ms=int(latency * 1000) if latency is not None else None,
+                         same_site=host_key(url) in self.site_hosts, last_modified=last_modified[:100])
 
 
 def _names_a_file(url: str) -> bool:
