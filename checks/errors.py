@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from checks.context import PageContext
 from checks.registry import Finding, page_check
 from checks.text_content import visible_blocks
-from crawler.extract import ParsedPage, region_of
+from crawler.extract import ParsedPage
 
 _PLATFORM_ERRORS = re.compile("|".join([
     # PHP
@@ -142,7 +142,7 @@ def broken_value(page: ParsedPage, options: None, context: PageContext) -> Itera
         if len(text) > 120:
             continue
         if (_BROKEN_VALUE if price else _BROKEN_NAME).search(text):
-            candidates.append((text, el.tag, region_of(el)))
+            candidates.append((text, el.tag, page.region(el)))
     seen: set[str] = set()
     for text, tag, region in candidates:  # the innermost element says it best: "£NaN", not "£NaN In stock"
         if text in seen or any(other != text and other in text for other, _, _ in candidates):

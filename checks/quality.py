@@ -10,7 +10,7 @@ from checks.context import PageContext, RunContext
 from checks.page_kinds import CATEGORY_URLS, PRODUCT_URLS, is_product_page, path_matches
 from checks.registry import Finding, page_check, site_check
 from checks.text_content import main_blocks, sentences, words
-from crawler.extract import ParsedPage, region_of
+from crawler.extract import ParsedPage
 from crawler.facts import iter_json_ld
 from crawler.urls import resolve
 
@@ -75,7 +75,7 @@ def product_description(page: ParsedPage) -> str | None:
             return str(obj["description"])
     for el in root.iter("div", "section", "p"):
         hint = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
-        if re.search(r"(?:^|[-_ ])(?:product-)?description(?:$|[-_ ])", hint) and region_of(el) == "main":
+        if re.search(r"(?:^|[-_ ])(?:product-)?description(?:$|[-_ ])", hint) and page.region(el) == "main":
             return el.text_content()
     return None
 
@@ -145,7 +145,7 @@ def image_without_alt(page: ParsedPage, options: None, context: PageContext) -> 
         if img.get("alt") is not None or (img.get("role") or "").lower() in ("presentation", "none") \
                 or (img.get("aria-hidden") or "").lower() == "true" or img.get("width") in ("0", "1"):
             continue
-        region = region_of(img)
+        region = page.region(img)
         if region != "main":
             continue
         src = img.get("src") or img.get("data-src") or ""

@@ -19,7 +19,7 @@ from checks.context import PageContext
 from checks.page_kinds import CATEGORY_URLS, PRODUCT_URLS, is_product_page, path_matches
 from checks.registry import Finding, page_check
 from checks.text_content import main_blocks
-from crawler.extract import ParsedPage, region_of
+from crawler.extract import ParsedPage
 from crawler.facts import _OUT_OF_STOCK_MARKER, iter_json_ld, schema_values
 
 _WS = re.compile(r"\s+")
@@ -78,7 +78,7 @@ def visible_price(page: ParsedPage) -> tuple[str, etree._Element] | None:
                        if _PRICE_CLASS.search((el.get("class") or "").lower())]
         for el in candidates:
             text = _text(el)
-            if text and len(text) < 80 and region_of(el) == "main":
+            if text and len(text) < 80 and page.region(el) == "main":
                 found = (text, el)
                 break
         cache["visible_price"] = found
@@ -203,7 +203,7 @@ def _stock_signals(page: ParsedPage) -> dict[str, str]:
         if len(el) > 3:
             continue
         text = _WS.sub(" ", el.text_content()).strip()
-        if not text or len(text) > 40 or region_of(el) != "main":
+        if not text or len(text) > 40 or page.region(el) != "main":
             continue
         if _OUT_OF_STOCK_MARKER.match(text):
             signals["page text"] = "out"
@@ -212,7 +212,7 @@ def _stock_signals(page: ParsedPage) -> dict[str, str]:
             signals["page text"] = "in"
             break
     if page.forms:
-        buttons = [b for form in root.iter("form") if region_of(form) == "main"  # type: ignore[union-attr]
+        buttons = [b for form in root.iter("form") if page.region(form) == "main"  # type: ignore[union-attr]
                    for b in form.iter("button", "input")
                    if (b.get("type") or ("submit" if b.tag == "button" else "text")).lower() == "submit"]
         disabled = buttons and all(b.get("disabled") is not None or (b.get("aria-disabled") or "") == "true"

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 from checks.context import PageContext
 from checks.registry import Finding, page_check
 from checks.text_content import main_blocks
-from crawler.extract import ParsedPage, region_of
+from crawler.extract import ParsedPage
 from crawler.urls import any_glob, host_key
 
 _HEADING = re.compile(r"^h([1-6])$")
@@ -30,7 +30,7 @@ def _headings(page: ParsedPage) -> list[tuple[int, str, str]]:
     for el in page.root.iter("h1", "h2", "h3", "h4", "h5", "h6"):  # type: ignore[union-attr]
         text = " ".join(el.text_content().split())
         if text:
-            out.append((int(el.tag[1]), text, region_of(el)))
+            out.append((int(el.tag[1]), text, page.region(el)))
     return out
 
 
@@ -97,7 +97,7 @@ def empty_main_content(page: ParsedPage, options: None, context: PageContext) ->
     if any(b.text.strip() for b in main_blocks(page)):
         return
     root = page.root
-    if any(region_of(el) == "main" for el in root.iter("img", "video", "picture", "iframe", "form")):  # type: ignore[union-attr]
+    if any(page.region(el) == "main" for el in root.iter("img", "video", "picture", "iframe", "form")):  # type: ignore[union-attr]
         return
     yield Finding(code="STRUCT003", page=page.url, group=page.url, message="The page's main content is empty",
                   evidence={"element": "main", "region": "main", "quote": page.title})

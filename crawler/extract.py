@@ -77,6 +77,10 @@ class ParsedPage:
     #: 'product', 'category' or '' (checks/page_kinds.py), when read where the tree is not kept
     kind: str | None = None
 
+    def region(self, el: etree._Element) -> str:
+        """:func:`region_of` an element of this page's tree, each ancestor worked out once."""
+        return region_of(el, self.derived.setdefault("regions", {}))  # type: ignore[arg-type]
+
 
 def _clean(text: str | None) -> str:
     return _WS.sub(" ", text or "").strip()[:MAX_TEXT]
@@ -201,7 +205,7 @@ def parse_page(url: str, body: bytes, *, status: int = 200, depth: int = 0, enco
         if el.tag == "a" and el.get("name"):
             ids.append(el.get("name"))
     page.ids = ids
-    page.refs = list(_references(root, base))
+    page.refs = list(_references(root, base, page.derived.setdefault("regions", {})))  # type: ignore[arg-type]
     page.description = facts.meta_content(root, "description")[:MAX_TEXT * 2]
     page.availability = facts.availability(root)
     page.copyright_year = facts.copyright_year(root)
@@ -241,9 +245,7 @@ def _parser(encoding: str | None, *, remove_comments: bool = False) -> lxml.html
     return parser
 
 
-def _references(root: etree._Element, base: str):  # type: ignore[no-untyped-def]
-    regions: dict[etree._Element, str] = {}
-
+def _references(root: etree._Element, base: str, regions: dict[etree._Element, str]):  # type: ignore[no-untyped-def]
     def ref(href: str | None, kind: str, text: str, el: etree._Element) -> Reference | None:
         if not href:
             return None
