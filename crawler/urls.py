@@ -63,11 +63,11 @@ def _resolve(base: str, href: str) -> tuple[str, str] | None:
     try:
         absolute = urljoin(base, href)
         parts = urlsplit(absolute)
-    except ValueError:
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return None
+        return normalize(absolute), parts.fragment
+    except ValueError:  # no URL parser takes it (a port that is not a number, a broken IPv6 host)
         return None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    return normalize(absolute), parts.fragment
 
 
 @lru_cache(maxsize=32_768)

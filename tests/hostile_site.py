@@ -12,7 +12,8 @@ Routes (``GET``; ``HEAD`` answers the same without a body):
 * hostile responses: ``/hostile/`` (index), ``/big`` (11 MB), ``/binary`` (random bytes
   as text/html), ``/liar`` (a charset that lies and one that does not exist), ``/nested``
   (100,000 unclosed elements), ``/hang`` (headers, then silence), ``/to-ftp`` and
-  ``/to-js`` (redirects to non-web schemes), ``/empty`` (200 with no body),
+  ``/to-js`` (redirects to non-web schemes), ``/bad-port`` (links no URL parser takes) and
+  ``/to-bad-port`` (a redirect to one), ``/empty`` (200 with no body),
   ``/retry`` (429 with Retry-After: 1 the first time);
 * ``/slow/N`` a 100-page tree answered slowly (interrupt and resume), with broken links;
 * ``/wall/`` links to pages that all answer 403;
@@ -172,7 +173,15 @@ class HostileSite:
             return send(h, 200, page("One of many", ""))
         if path == "/hostile/":
             return send(h, 200, page("Hostile <script>alert(1)</script>", links(
-                "/big", "/binary", "/liar", "/nested", "/hang", "/to-ftp", "/to-js", "/empty", "/retry") + INJECTION))
+                "/big", "/binary", "/liar", "/nested", "/hang", "/to-ftp", "/to-js", "/empty", "/retry",
+                "/bad-port", "/to-bad-port") + INJECTION))
+        if path == "/bad-port":  # links no URL parser takes, beside one that works
+            return send(h, 200, page("Bad ports", links("http://127.0.0.1:;^=/x", "//127.0.0.1:80a/y",
+                                                        "/bad-port-target")))
+        if path == "/bad-port-target":
+            return send(h, 200, page("Target", ""))
+        if path == "/to-bad-port":
+            return send(h, 302, headers={"Location": "http://127.0.0.1:;^=/x"})
         if path == "/big":
             return send(h, 200, b"<html><body>" + b"<p>big</p>" * (11 * 1024 * 1024 // 10) + b"</body></html>")
         if path == "/binary":

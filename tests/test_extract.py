@@ -78,6 +78,12 @@ def test_malformed_and_empty_pages_never_raise():
     assert [r.url for r in parse_page("https://shop.test/", deep).refs] == ["https://shop.test/deep"]
 
 
+def test_links_no_url_parser_takes_are_skipped_and_the_page_is_read():
+    body = (b"<a href='http://shop.test:;^=/x'>bad port</a><a href='//shop.test:80a/y'>bad port</a>"
+            b"<img src='http://[zz]/i.png'><a href='/ok'>ok</a>")
+    assert [r.url for r in parse_page("https://shop.test/", body).refs] == ["https://shop.test/ok"]
+
+
 def test_srcset_parsing():
     assert srcset_urls("a.jpg 1x, b.jpg 2x") == ["a.jpg", "b.jpg"]
     assert srcset_urls("/img/a,b.jpg 400w, /c.jpg 800w") == ["/img/a,b.jpg", "/c.jpg"]

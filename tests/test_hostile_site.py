@@ -141,6 +141,8 @@ def test_hostile_responses_do_not_crash_the_audit(hostile_audit):
     ("hang", None, "timeout"),           # never finishes: crawl.timeout
     ("to-ftp", 302, "bad-redirect"),     # redirect to a non-web scheme
     ("to-js", 301, "bad-redirect"),
+    ("to-bad-port", 302, "bad-redirect"),  # to an address with a port that is not a number
+    ("bad-port-target", 200, ""),       # linked beside links no URL parser takes
     ("empty", 200, ""),                  # 200 with no body
     ("binary", 200, ""),                 # random bytes served as text/html
     ("liar", 200, ""),                   # lying charset
@@ -158,7 +160,7 @@ def test_each_hostile_response_ends_as_data(hostile_audit, name, status, error):
 def test_hostile_pages_are_parsed_and_checked(hostile_audit):
     site, _, db, _ = hostile_audit
     pages = {u.rsplit("/", 1)[1] for (u,) in db.execute("select url from pages")}
-    assert {"binary", "liar", "liar-target", "nested", "empty", "retry"} <= pages
+    assert {"binary", "liar", "liar-target", "nested", "empty", "retry", "bad-port"} <= pages
     assert site.count("/retry", "GET") == 2  # one 429, one honoured retry
     codes = {c for (c,) in db.execute("select code from findings")}
     assert "LINK003" in codes  # the redirects to ftp: and javascript:

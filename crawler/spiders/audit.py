@@ -338,15 +338,22 @@ class AuditSpider(scrapy.Spider):
                        meta={"sa": info, "dont_redirect": True, "handle_httpstatus_all": True})
 
     def _redirect(self, response: Response, info: dict[str, Any]) -> Iterator[Any]:
-        location = response.headers[b"Location"].decode("latin-1").strip()
-        target = urljoin(response.url, location)
+        location = target = response.headers[b"Location"].decode("latin-1").strip()
+        try:
+            target = urljoin(response.url, location)
+            web = urlsplit(target).scheme in ("http", "https")
+            key: str | None = normalize(target) if web else ""
+        except ValueError:  # no URL parser takes it: a port that is not a number, a broken IPv6 host
+            web, key = False, None
         chain = [*info["chain"], [response.status, target]]
         base = dict(url=info["url"], method=response.request.method, status=response.status,
                     chain=chain, final_url=target, same_site=host_key(info["url"]) in self.site_hosts)
         visited = {normalize(info["url"])} | {normalize(u) for _, u in info["chain"]}
-        if urlsplit(target).scheme not in ("http", "https"):
+        if key is None:
+            yield FetchItem(**base, error=f"bad-redirect: redirects to a malformed address {target[:100]}")
+        elif not web:
             yield FetchItem(**base, error=f"bad-redirect: redirects to a non-web address {target[:100]}")
-        elif normalize(target) in visited:
+        elif key in visited:
             yield FetchItem(**base, error=f"redirect-loop: back to {target} after {len(chain)} hops")
         elif len(chain) > self.max_redirects:
             yield FetchItem(**base, error=f"too-many-redirects: more than {self.max_redirects} hops")
