@@ -67,6 +67,9 @@ class Measured:
     peak_pss_mb: float  # the same with shared pages counted once (PSS)
     exit_code: int
     stdout: str
+    #: CPU seconds of the process itself and of its descendants, as last sampled (0.2 s before exit at most)
+    cpu_main_s: float = 0.0
+    cpu_children_s: float = 0.0
 
 
 def run_measured(cmd: list[str], *, log: Path, env: dict[str, str] | None = None) -> Measured:
@@ -87,11 +90,14 @@ def run_measured(cmd: list[str], *, log: Path, env: dict[str, str] | None = None
         wall = time.perf_counter() - start
         sampler.stop()
     return Measured(wall, usage.ru_utime + usage.ru_stime, max(usage.ru_maxrss / 1024, sampler.peak_mb),
-                    sampler.peak_pss_mb, os.waitstatus_to_exitcode(status), out.read_text(errors="replace"))
+                    sampler.peak_pss_mb, os.waitstatus_to_exitcode(status), out.read_text(errors="replace"),
+                    sampler.cpu_s.get(proc.pid, 0.0),
+                    sum(cpu for pid, cpu in sampler.cpu_s.items() if pid != proc.pid))
 
 
 class TreeRss(threading.Thread):
-    """Samples the summed RSS and PSS of a process and its descendants (Linux /proc)."""
+    """Samples the summed RSS and PSS of a process and its descendants (Linux /proc), and the
+    CPU time of each (which of the audit's processes is the busy one)."""
 
     def __init__(self, pid: int, interval: float = 0.2):
         super().__init__(daemon=True)
@@ -99,8 +105,10 @@ class TreeRss(threading.Thread):
         self.interval = interval
         self.peak_mb = 0.0
         self.peak_pss_mb = 0.0
+        self.cpu_s: dict[int, float] = {}  # pid -> user + system CPU seconds, last seen
         self._done = threading.Event()
         self._page = os.sysconf("SC_PAGE_SIZE")
+        self._tick = os.sysconf("SC_CLK_TCK")
 
     def run(self) -> None:
         while not self._done.wait(self.interval):
@@ -115,18 +123,21 @@ class TreeRss(threading.Thread):
     def sample(self) -> tuple[int, int]:
         """Bytes of RSS and of PSS, summed over the tree."""
         children: dict[int, list[int]] = {}
+        stats: dict[int, list[str]] = {}
         for entry in os.listdir("/proc"):
             if entry.isdigit():
                 try:
-                    stat = Path(f"/proc/{entry}/stat").read_text()
+                    stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
                 except OSError:
                     continue
-                ppid = int(stat.rsplit(")", 1)[1].split()[1])
-                children.setdefault(ppid, []).append(int(entry))
+                stats[int(entry)] = stat
+                children.setdefault(int(stat[1]), []).append(int(entry))
         rss = pss = 0
         todo = [self.pid]
         while todo:
             pid = todo.pop()
+            if pid in stats:  # utime and stime, in clock ticks
+                self.cpu_s[pid] = (int(stats[pid][11]) + int(stats[pid][12])) / self._tick
             try:
                 rss += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * self._page
                 rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
@@ -172,6 +183,7 @@ def bench_full(url: str, work: Path, run: int, pages_hint: int, *, workers: int 
     report_s = time.perf_counter() - t0
     return Measure(tool, run, m.wall_s, m.cpu_s, m.peak_rss_mb, pages, m.exit_code,
                    {"status": status, "fetches": fetches, "findings": findings, "db_bytes": size,
+                    "cpu_s_crawler": round(m.cpu_main_s, 2), "cpu_s_children": round(m.cpu_children_s, 2),
                     "db_bytes_per_page": round(size / pages) if pages else 0, "report_s": round(report_s, 2)},
                    peak_pss_mb=m.peak_pss_mb)
 
@@ -300,7 +312,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     for m in results:
         if m.tool.startswith("storeaudit"):
             print(f"{m.tool} run {m.run}: {m.extra.get('fetches')} requests, database "
-                  f"{m.extra.get('db_bytes_per_page')} bytes/page, `storeaudit report` {m.extra.get('report_s')} s")
+                  f"{m.extra.get('db_bytes_per_page')} bytes/page, `storeaudit report` {m.extra.get('report_s')} s, "
+                  f"CPU s: crawler {m.extra.get('cpu_s_crawler')}, its child processes {m.extra.get('cpu_s_children')}")
     print(f"JSON: {out}")
     shutil.rmtree(work / "nginx", ignore_errors=True)
     return summary

@@ -100,10 +100,11 @@ def score_text(text: str, lang: str) -> TextScores:
     return TextScores(len(words(text)), len(sentences(text)), reading_ease(text, lang), grade)
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=256)
 def reading_ease(text: str, lang: str) -> float:
     """Flesch reading ease of ``text`` alone: what ranks a page's paragraphs and sentences,
-    which need no word, sentence or grade counts of their own."""
+    which need no word, sentence or grade counts of their own. Cached for the page at hand
+    (its hardest paragraph is scored again in full); few texts repeat across pages."""
     return round(float(_scorer(lang).flesch_reading_ease(text)), 1)
 
 

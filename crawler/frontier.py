@@ -63,7 +63,7 @@ class Frontier:
         self._ignores = any_glob(tuple(self.ignore))
         #: A page's menus, footer and related products repeat on every page: their canonical
         #: forms are remembered (bounded; ~0.3 ms per product page).
-        self.canonical = lru_cache(maxsize=4096)(self._canonical)  # type: ignore[method-assign]
+        self.canonical = lru_cache(maxsize=1024)(self._canonical)  # type: ignore[method-assign]
         self.max_query_variants = max_query_variants
         self.max_pages_per_pattern = max_pages_per_pattern
         self.max_depth = max_depth

@@ -42,6 +42,9 @@ def test_bench_smoke(tmp_path):
     assert site_pages <= measures["storeaudit"]["pages"] <= 1.5 * site_pages
     full = measures["storeaudit"]["extra"]
     assert full["status"] == "complete" and full["findings"] > 0 and full["db_bytes_per_page"] > 0
+    # CPU per process, sampled: the crawler's and its page worker's (it starts after 100 pages)
+    assert full["cpu_s_crawler"] > 0 and full["cpu_s_children"] > 0, full
+    assert full["cpu_s_crawler"] + full["cpu_s_children"] <= measures["storeaudit"]["cpu_s"] + 0.5, full
     # storeaudit and LinkChecker checked the same URLs (pages, images, broken links) give or take a few.
     urls = measures["linkchecker"]["extra"]["urls"]
     assert 0.9 * urls <= full["fetches"] <= 1.1 * urls, (full["fetches"], urls)

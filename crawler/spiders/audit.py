@@ -194,6 +194,8 @@ class AuditSpider(scrapy.Spider):
                               read: dict[str, Any]) -> AsyncIterator[Any]:
         for item in out:
             yield item
+        if self.head_checks is not None:  # its URLs to check would only queue in memory
+            await self.head_checks.room()
         page, findings = await self.page_work.read_elsewhere(final, body, **read)
         yield PageItem(fetch=fetch, page=page, findings=findings)
         for request in self._follow(page):
