@@ -186,3 +186,39 @@ def test_a_host_that_keeps_failing_is_left_to_scrapy():
     taken, _ = asyncio.run(recorder.run([f"{dead}/{n}.jpg" for n in range(3)], then=f"{dead}/4.jpg"))
     assert taken == [True, True, True, False]
     assert [retried for _, retried in recorder.handed_back] == [True] * 3  # Scrapy's request is the retry
+
+
+def test_a_page_waits_while_the_backlog_of_urls_to_check_is_full(monkeypatch):
+    """Pages can be read faster than their URLs are checked: the next page waits for room, so
+    the URLs wait on Scrapy's queue on disk instead of here in memory."""
+    monkeypatch.setattr("crawler.head_checks.MAX_BACKLOG", 10)
+    images = {f"/img/{n}.jpg": ("image/jpeg", b"jpeg") for n in range(40)}
+
+    async def scenario(site: RouteSite) -> tuple[bool, int, int]:
+        done = asyncio.Event()
+        answered: list[str] = []
+
+        async def on_answer(url: str, depth: int, answer: Answer) -> None:
+            answered.append(url)
+
+        checks = HeadChecks(per_host=2, total=2, timeout=5, headers={}, retry_codes=frozenset(), max_retry_after=5,
+                            allows=lambda url: True, extra_headers=lambda url: {}, answered=on_answer,
+                            hand_back=lambda *args: None, drained=done.set)
+        await checks.room()  # room at first: nothing queued
+        for path in images:  # one page's worth of URLs, more than the backlog allows
+            checks.take(site.url + path, 1)
+        waiting = asyncio.create_task(checks.room())
+        for _ in range(5):  # the loop turns; the store answers each check after 10 ms, two at a time
+            await asyncio.sleep(0)
+        waited = not waiting.done() and checks.backlog >= 10
+        await asyncio.wait_for(waiting, 10)  # the next page goes on once checks drain the queue
+        backlog_then = checks.backlog
+        await asyncio.wait_for(done.wait(), 10)
+        await checks.close()
+        return waited, backlog_then, len(answered)
+
+    with RouteSite(images, delay=0.01) as site:
+        waited, backlog_then, answered = asyncio.run(scenario(site))
+    assert waited
+    assert backlog_then < 10
+    assert answered == 40  # every URL checked in the end
