@@ -47,9 +47,13 @@ HEAD_REFUSED = frozenset({403, 405, 501})
 TROUBLE_LIMIT = 3
 #: URLs queued here (taken, not yet sent) above which the crawl's next page waits: a page
 #: queues ~36, and pages can be read faster than their URLs are checked. Unbounded, the queue
-#: grew to 127,000 URLs at 10,000 pages (+60 MB at 100,000); ~55 pages' worth keeps every
-#: connection busy.
+#: grew to 127,000 URLs at 10,000 pages, and the crawler by 78 MB in 25 minutes of a
+#: 100,000-page audit; ~55 pages' worth keeps every connection busy.
 MAX_BACKLOG = 2_000
+#: URLs of one other host (not the store's) queued here above which its next URLs are left to
+#: Scrapy, whose queue is on disk: a slow third party linked from every page must not fill
+#: the backlog and make the store's crawl wait for it.
+MAX_HOST_BACKLOG = 500
 
 
 #: What the Scrapy request that takes over a check is: the retry of this one, or a first try.
@@ -73,7 +77,9 @@ class HeadChecks:
     ``allows(url)`` is robots.txt's verdict (None: not known yet); ``answered`` receives each
     answer; ``hand_back(url, depth, referer, retried)`` each URL Scrapy must request instead
     (``retried``: this check was its first try); ``drained`` is called when nothing is pending
-    any more (the spider may be idle).
+    any more (the spider may be idle). The queues are bounded: the spider awaits ``room()``
+    before each page, and a host other than ``site_hosts`` with ``MAX_HOST_BACKLOG`` URLs
+    queued takes no more (``take`` is False: Scrapy checks them).
     """
 
     def __init__(self, *, per_host: int, total: int, timeout: float, headers: Mapping[str, str],
@@ -81,7 +87,8 @@ class HeadChecks:
                  allows: Callable[[str], bool | None],
                  extra_headers: Callable[[str], Mapping[str, str]],
                  answered: Callable[[str, int, Answer], Awaitable[None]],
-                 hand_back: Callable[[str, int, str, bool], None], drained: Callable[[], None]):
+                 hand_back: Callable[[str, int, str, bool], None], drained: Callable[[], None],
+                 site_hosts: frozenset[str] = frozenset()):
         self.per_host = per_host
         self.total = total
         self.timeout = aiohttp.ClientTimeout(total=timeout)
@@ -94,6 +101,7 @@ class HeadChecks:
         self.answered = answered
         self.hand_back = hand_back
         self.drained = drained
+        self.site_hosts = site_hosts  # host_key()s of the store: their URLs always queue here
         self.pending = 0  # taken and not yet answered or handed back
         self.closed = False
         self.stats = {"answered": 0, "handed_back": 0}
@@ -115,6 +123,8 @@ class HeadChecks:
         host = parts.netloc.lower()
         if (parts.scheme not in ("http", "https") or self._troubles.get(host, 0) >= TROUBLE_LIMIT
                 or self.allows(url) is not True):
+            return False
+        if len(self._queues.get(host, ())) >= MAX_HOST_BACKLOG and host_key(url) not in self.site_hosts:
             return False
         self._queues.setdefault(host, deque()).append((url, depth, referer))
         self.pending += 1
@@ -270,7 +280,7 @@ def head_checks_for(crawler: Crawler, config: Config, *, site_hosts: set[str],
         retry_codes=frozenset(int(c) for c in settings.getlist("RETRY_HTTP_CODES")) if retries else frozenset(),
         max_retry_after=settings.getfloat("STOREAUDIT_MAX_RETRY_AFTER", 60.0), allows=allows,
         extra_headers=lambda url: auth if host_key(url) in site_hosts else {},
-        answered=answered, hand_back=hand_back, drained=drained)
+        answered=answered, hand_back=hand_back, drained=drained, site_hosts=frozenset(site_hosts))
 
     def idle() -> None:
         if checks.pending:

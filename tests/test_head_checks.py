@@ -222,3 +222,30 @@ def test_a_page_waits_while_the_backlog_of_urls_to_check_is_full(monkeypatch):
     assert waited
     assert backlog_then < 10
     assert answered == 40  # every URL checked in the end
+
+
+def test_a_slow_third_party_host_overflows_to_scrapy_and_the_store_never_does(monkeypatch):
+    """A third party linked from every page, slower than the store, must not make the crawl
+    wait for it: past its own small backlog its URLs go to Scrapy's queue (take is False)."""
+    monkeypatch.setattr("crawler.head_checks.MAX_HOST_BACKLOG", 3)
+
+    async def scenario(store: RouteSite, other: RouteSite) -> tuple[list[bool], list[bool]]:
+        checks = HeadChecks(per_host=1, total=4, timeout=5, headers={}, retry_codes=frozenset(), max_retry_after=5,
+                            allows=lambda url: True, extra_headers=lambda url: {}, answered=_ignore_answer,
+                            hand_back=lambda *args: None, drained=lambda: None,
+                            site_hosts=frozenset({store.url.removeprefix("http://")}))
+        others = [checks.take(f"{other.url}/share/{n}", 1) for n in range(6)]
+        ours = [checks.take(f"{store.url}/img/{n}.jpg", 1) for n in range(6)]
+        await checks.close()
+        return others, ours
+
+    routes = {**{f"/share/{n}": ("text/html", b"") for n in range(6)},
+              **{f"/img/{n}.jpg": ("image/jpeg", b"jpeg") for n in range(6)}}
+    with RouteSite(routes, delay=0.5) as store, RouteSite(routes, delay=0.5) as other:
+        others, ours = asyncio.run(scenario(store, other))
+    assert others == [True, True, True, True, False, False]  # one in flight, three queued, then Scrapy's
+    assert ours == [True] * 6  # the store's own URLs wait here (the crawl waits for room instead)
+
+
+async def _ignore_answer(url: str, depth: int, answer: Answer) -> None:
+    pass
