@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import lxml.html
@@ -205,7 +206,7 @@ def parse_page(url: str, body: bytes, *, status: int = 200, depth: int = 0, enco
         if el.tag == "a" and el.get("name"):
             ids.append(el.get("name"))
     page.ids = ids
-    page.refs = list(_references(root, base, page.derived.setdefault("regions", {})))  # type: ignore[arg-type]
+    page.refs = list(_references(root, base, page.region))
     page.description = facts.meta_content(root, "description")[:MAX_TEXT * 2]
     page.availability = facts.availability(root)
     page.copyright_year = facts.copyright_year(root)
@@ -245,14 +246,14 @@ def _parser(encoding: str | None, *, remove_comments: bool = False) -> lxml.html
     return parser
 
 
-def _references(root: etree._Element, base: str, regions: dict[etree._Element, str]):  # type: ignore[no-untyped-def]
+def _references(root: etree._Element, base: str, region: Callable[[etree._Element], str]):  # type: ignore[no-untyped-def]
     def ref(href: str | None, kind: str, text: str, el: etree._Element) -> Reference | None:
         if not href:
             return None
         resolved = resolve(base, href)
         if resolved is None:
             return None
-        return Reference(resolved[0], resolved[1], kind, _clean(text), region_of(el, regions))
+        return Reference(resolved[0], resolved[1], kind, _clean(text), region(el))
 
     for el in root.iter("a", "area", "img", "source", "link", "script", "iframe", "meta"):
         tag = el.tag
