@@ -68,9 +68,9 @@ def main() -> None:
         before = sampler.start()
         began = time.perf_counter()
         detail = work()
-        time.sleep(2 * sampler.every)
-        print(f"{name:10s} {time.perf_counter() - began:7.1f} s  RSS {before:6.1f} MB, +{sampler.peak - before:5.1f} MB"
-              f"  {detail}")
+        took = time.perf_counter() - began
+        time.sleep(2 * sampler.every)  # the sampler's last look at the step's memory, not part of its time
+        print(f"{name:10s} {took:7.1f} s  RSS {before:6.1f} MB, +{sampler.peak - before:5.1f} MB  {detail}")
 
     print(f"run {run_id}: {run['pages']} pages; RSS {_rss_mb():.1f} MB after imports")
     for check, options in enabled_checks(config, "site") + enabled_checks(config, "flow"):
