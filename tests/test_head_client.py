@@ -1,0 +1,257 @@
+"""The lean HEAD client (crawler/head_client.py) against real sockets on 127.0.0.1.
+
+Each test starts a small server that answers as a given kind of web server would — well, or
+badly — and checks what the client makes of it: the answer, how many connections it used,
+and which errors it raises (the HEAD checks hand those URLs to Scrapy).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import ssl
+import subprocess
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from crawler.head_client import HeadClient, HeadError, NotSendable
+
+OK = b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: 5120\r\n\r\n"
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+async def read_request(reader: asyncio.StreamReader) -> bytes:
+    return await reader.readuntil(b"\r\n\r\n")
+
+
+def serve(handler: Handler, test: Callable[[str, list[bytes], list[int]], Awaitable[None]],
+          tls: ssl.SSLContext | None = None) -> None:
+    """Run ``test(base_url, requests, connections)`` against a server whose connections go to ``handler``."""
+    requests: list[bytes] = []
+    connections: list[int] = []
+
+    async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(1)
+
+        async def recording() -> bytes:
+            request = await read_request(reader)
+            requests.append(request)
+            return request
+
+        reader.request = recording  # type: ignore[attr-defined]
+        try:
+            await handler(reader, writer)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def main() -> None:
+        server = await asyncio.start_server(on_connect, "127.0.0.1", 0, ssl=tls)
+        port = server.sockets[0].getsockname()[1]
+        async with server:
+            await test(f"{'https' if tls else 'http'}://127.0.0.1:{port}", requests, connections)
+
+    asyncio.run(main())
+
+
+async def answer_each(reader, writer, answer: bytes = OK) -> None:
+    while True:
+        await reader.request()
+        writer.write(answer)
+        await writer.drain()
+
+
+def test_answers_come_back_with_status_and_headers_and_one_connection_serves_them_all():
+    async def test(base, requests, connections):
+        client = HeadClient(timeout=5, headers={"User-Agent": "storeaudit-test"})
+        answers = [await client.head(f"{base}/img/{i}.jpg", {"Referer": f"{base}/p"}) for i in range(3)]
+        await client.close()
+        assert answers == [(200, {"content-type": "image/jpeg", "content-length": "5120"})] * 3
+        assert len(connections) == 1
+        first = requests[0].decode()
+        assert first.startswith("HEAD /img/0.jpg HTTP/1.1\r\n")
+        assert f"Host: {base.removeprefix('http://')}\r\n" in first
+        assert "User-Agent: storeaudit-test\r\n" in first and f"Referer: {base}/p\r\n" in first
+
+    serve(answer_each, test)
+
+
+def test_a_query_is_sent_and_a_fragment_is_not():
+    async def test(base, requests, connections):
+        client = HeadClient(timeout=5, headers={})
+        await client.head(f"{base}/search?q=red%20shoes&page=2#results")
+        await client.close()
+        assert requests[0].startswith(b"HEAD /search?q=red%20shoes&page=2 HTTP/1.1\r\n")
+
+    serve(answer_each, test)
+
+
+def test_a_kept_alive_connection_the_server_drops_unanswered_is_retried_once_afresh():
+    async def one_answer_per_connection(reader, writer):  # as a server whose keep-alive ran out
+        await reader.request()
+        writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        await reader.request()  # read, never answered: the connection closes
+
+    async def test(base, requests, connections):
+        client = HeadClient(timeout=5, headers={})
+        statuses = [(await client.head(f"{base}/{name}.jpg"))[0] for name in "abc"]
+        await client.close()
+        assert statuses == [404, 404, 404]
+        assert len(connections) == 3 and len(requests) == 5  # b and c were each sent twice
+
+    serve(one_answer_per_connection, test)
+
+
+def test_connection_close_is_honoured():
+    async def test(base, requests, connections):
+        client = HeadClient(timeout=5, headers={})
+        for name in ("a", "b"):
+            assert (await client.head(f"{base}/{name}.jpg"))[0] == 200
+        await client.close()
+        assert len(connections) == 2
+
+    async def handler(reader, writer):
+        await answer_each(reader, writer, b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 9\r\n\r\n")
+
+    serve(handler, test)
+
+
+def test_a_body_sent_to_head_does_not_leak_into_the_next_answer():
+    async def with_body(reader, writer):
+        while True:
+            await reader.request()
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\nHTTP/1.1 500")  # a body that looks like an answer
+            await writer.drain()
+
+    async def test(base, requests, connections):
+        client = HeadClient(timeout=5, headers={})
+        statuses = [(await client.head(f"{base}/{i}.jpg"))[0] for i in range(3)]
+        await client.close()
+        assert statuses == [200, 200, 200]
+        assert len(connections) == 3  # each connection is dropped after such an answer
+
+    serve(with_body, test)
+
+
+def test_an_interim_answer_is_skipped_for_the_final_one():
+    async def early_hints(reader, writer):
+        await reader.request()
+        writer.write(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n" + OK)
+        await writer.drain()
+        await answer_each(reader, writer)
+
+    async def test(base, requests, connections):
+        client = HeadClient(timeout=5, headers={})
+        assert (await client.head(f"{base}/x.jpg"))[0] == 200
+        assert (await client.head(f"{base}/y.jpg"))[0] == 200
+        await client.close()
+        assert len(connections) == 1
+
+    serve(early_hints, test)
+
+
+def test_repeated_headers_keep_their_first_value_and_names_any_case():
+    async def handler(reader, writer):
+        await answer_each(reader, writer, b"HTTP/1.1 301 Moved\r\nlocation: /new\r\nLOCATION: /other\r\n"
+                                          b"Content-Length: 0\r\n\r\n")
+
+    async def test(base, requests, connections):
+        client = HeadClient(timeout=5, headers={})
+        status, headers = await client.head(f"{base}/old")
+        await client.close()
+        assert (status, headers["location"]) == (301, "/new")
+
+    serve(handler, test)
+
+
+def test_garbage_instead_of_an_answer_is_an_error_the_checks_hand_to_scrapy():
+    async def garbage(reader, writer):
+        await reader.request()
+        writer.write(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
+        await writer.drain()
+        await asyncio.sleep(1)
+
+    async def test(base, requests, connections):
+        client = HeadClient(timeout=5, headers={})
+        with pytest.raises(HeadError):
+            await client.head(f"{base}/x.jpg")
+        await client.close()
+
+    serve(garbage, test)
+
+
+def test_a_fresh_connection_closed_without_an_answer_is_not_retried():
+    async def hang_up(reader, writer):
+        await reader.request()
+
+    async def test(base, requests, connections):
+        client = HeadClient(timeout=5, headers={})
+        with pytest.raises(OSError):
+            await client.head(f"{base}/x.jpg")
+        await client.close()
+        assert len(connections) == 1
+
+    serve(hang_up, test)
+
+
+def test_a_server_that_never_answers_times_out():
+    async def silent(reader, writer):
+        await reader.request()
+        await asyncio.sleep(5)
+
+    async def test(base, requests, connections):
+        client = HeadClient(timeout=0.3, headers={})
+        with pytest.raises(TimeoutError):
+            await client.head(f"{base}/x.jpg")
+        await client.close()
+
+    serve(silent, test)
+
+
+def test_a_refused_connection_is_an_os_error():
+    async def refused():
+        client = HeadClient(timeout=5, headers={})
+        with pytest.raises(OSError):
+            await client.head("http://127.0.0.1:9/x.jpg")  # discard port: nothing listens here
+        await client.close()
+
+    asyncio.run(refused())
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8000/café.jpg", "http://127.0.0.1:80x0/a.jpg",
+                                 "http://user:pw@127.0.0.1:8000/a.jpg", "ftp://127.0.0.1/a.jpg",
+                                 "http://127.0.0.1:8000/a b.jpg"])
+def test_addresses_it_does_not_send_are_left_to_scrapy(url):
+    client = HeadClient(timeout=5, headers={})
+    with pytest.raises(NotSendable):
+        asyncio.run(client.head(url))
+
+
+def test_a_header_that_would_split_the_request_is_never_sent():
+    with pytest.raises(NotSendable):
+        HeadClient(timeout=5, headers={"User-Agent": "x\r\nX-Injected: 1"})
+    client = HeadClient(timeout=5, headers={})
+    with pytest.raises(NotSendable):
+        asyncio.run(client.head("http://127.0.0.1:8000/a.jpg", {"Referer": "http://a/\nX: 1"}))
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command to make a certificate")
+def test_a_certificate_no_authority_vouches_for_is_refused(tmp_path: Path):
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+
+    async def test(base, requests, connections):
+        client = HeadClient(timeout=5, headers={})
+        with pytest.raises(ssl.SSLError):
+            await client.head(f"{base}/x.jpg")
+        await client.close()
+        assert requests == []
+
+    serve(answer_each, test, tls=tls)
