@@ -172,7 +172,7 @@ class RowPipeline(StorePipeline):
         return json.dumps({"key": key, "rows": self.writer.take()}, default=str)  # type: ignore[attr-defined]
 
     def close_spider(self) -> None:
-        pass
+        self._pass_counts()
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         pass  # the coordinator finishes the run

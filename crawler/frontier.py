@@ -28,7 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from w3lib.url import url_query_cleaner
 
-from crawler.urls import any_glob, host_key, normalize
+from crawler.urls import any_glob, host_key, is_plain, normalize
 
 __all__ = ["Frontier", "url_pattern"]
 
@@ -63,7 +63,7 @@ class Frontier:
         self._ignores = any_glob(tuple(self.ignore))
         #: A page's menus, footer and related products repeat on every page: their canonical
         #: forms are remembered (bounded; ~0.3 ms per product page).
-        self.canonical = lru_cache(maxsize=1024)(self._canonical)  # type: ignore[method-assign]
+        self._remembered = lru_cache(maxsize=1024)(self._canonical)
         self.max_query_variants = max_query_variants
         self.max_pages_per_pattern = max_pages_per_pattern
         self.max_depth = max_depth
@@ -75,6 +75,11 @@ class Frontier:
         self.limits_hit: dict[str, dict[str, int]] = {}
 
     # -- canonical form -----------------------------------------------------------------
+
+    def canonical(self, url: str) -> str:
+        """The URL without ignored (tracking/session) parameters, canonicalised, fragment
+        dropped; a plain URL (no query, nothing to re-encode: ``is_plain``) is its own."""
+        return url if is_plain(url) else self._remembered(url)
 
     def _ignored(self, name: str) -> bool:
         return self._ignores(name.lower()) is not None

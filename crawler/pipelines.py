@@ -51,6 +51,8 @@ class StorePipeline:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.db_path = crawler.settings.get("STOREAUDIT_DB", "storeaudit.db")
+        self._counted: dict[str, int] = {}  # not yet passed on to the stats collector
+        self._uncounted = 0
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -83,9 +85,20 @@ class StorePipeline:
         return item
 
     def _count(self, key: str, n: int = 1) -> None:
-        """Stats the progress extension (crawler/progress.py) shows."""
-        if n and self.crawler.stats is not None:
-            self.crawler.stats.inc_value(f"storeaudit/{key}", n)
+        """Stats the progress extension (crawler/progress.py) shows, passed on every 256 rows:
+        Scrapy's stats collector costs ~3 µs a call, and a page writes ~37 fetch rows."""
+        self._counted[key] = self._counted.get(key, 0) + n
+        self._uncounted += 1
+        if self._uncounted >= 256:
+            self._pass_counts()
+
+    def _pass_counts(self) -> None:
+        self._uncounted = 0
+        stats = self.crawler.stats
+        for key, n in self._counted.items():
+            if n and stats is not None:
+                stats.inc_value(f"storeaudit/{key}", n)
+        self._counted = {}
 
     def _write_fetch(self, fetch: FetchItem) -> None:
         self._count("fetches")
@@ -116,11 +129,13 @@ class StorePipeline:
         page.derived.clear()  # and the text the checks read from it
 
     def close_spider(self) -> None:
+        self._pass_counts()
         self.writer.flush()
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         from storeaudit.audit import finish_run
 
+        self._pass_counts()
         self.writer.flush()
         finish_run(self.db, self.run_id, spider.config, reason=reason, start_url=spider.start_url,
                    site_hosts=spider.site_hosts, limits_hit=spider.limits_hit, as_of=spider.as_of)

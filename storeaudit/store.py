@@ -318,6 +318,7 @@ def insert_rows(db: sqlite_utils.Database, table: str, rows: Iterable[dict[str, 
 
 
 _PLAIN = (str, int, float, bytes, type(None))
+_PLAIN_TYPES = frozenset((*_PLAIN, bool))  # a row of only these is written as it is
 
 
 def _insert_rows(conn: Any, table: str, rows: list[dict[str, Any]], *, replace: bool) -> None:
@@ -338,6 +339,9 @@ def _insert_rows(conn: Any, table: str, rows: list[dict[str, Any]], *, replace: 
             write(columns, run)
             run = []
         columns = keys
-        run.append(tuple(v if isinstance(v, _PLAIN) else json.dumps(v, default=str) for v in row.values()))
+        values = tuple(row.values())
+        if not _PLAIN_TYPES.issuperset(map(type, values)):  # checked in C: most rows are plain
+            values = tuple(v if isinstance(v, _PLAIN) else json.dumps(v, default=str) for v in values)
+        run.append(values)
     if run:
         write(columns, run)
