@@ -12,7 +12,7 @@ from config import Config
 __all__ = ["page_processes", "scrapy_settings"]
 
 #: Pages an audit reads in its own process before "auto" starts worker processes.
-AUTO_AFTER = 100
+AUTO_AFTER = 50
 #: Worker processes "auto" starts at most: past that the crawler process itself is the limit.
 AUTO_MAX = 3
 

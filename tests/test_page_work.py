@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+import time
 import sys
 from datetime import date
 
@@ -61,3 +62,21 @@ def test_a_page_worker_loads_neither_the_database_nor_scrapy_nor_the_reports():
              "print(sorted(m for m in ('sqlite_utils', 'numpy', 'scrapy', 'twisted', 'jinja2') if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
+
+
+def test_an_audit_reads_pages_itself_until_its_worker_is_up():
+    """"auto" starts the worker after some pages; until it has started (~0.7 s of imports)
+    the crawler reads on rather than leave pages queued for a process that is not there yet."""
+    config = load_config(DEMO_CONFIG)
+    url, body = demo_pages()[0]
+    work = PageWork(config, site_hosts=HOSTS, as_of=AS_OF, processes=1, start_after=1)
+    try:
+        assert not work.elsewhere
+        work.read_here_now(url, body, status=200, depth=1, encoding=None, last_modified="")
+        assert not work.elsewhere, "the worker is only starting: the next page is read here"
+        deadline = time.monotonic() + 60
+        while not work.elsewhere:
+            assert time.monotonic() < deadline, "the worker never came up"
+            time.sleep(0.05)
+    finally:
+        work.close()
