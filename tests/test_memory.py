@@ -8,21 +8,21 @@ import sys
 from pathlib import Path
 
 from checks.readability import score_text
-from crawler.urls import normalize, resolve
+from crawler import urls
 from storeaudit.audit import release_crawl_memory
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_crawl_caches_are_emptied_before_the_report():
-    resolve("http://127.0.0.1:8000/a", "/b")
-    normalize("http://127.0.0.1:8000/c?b=2&a=1")
+    urls.resolve("http://127.0.0.1:8000/a", "b?x=1")
+    urls.normalize("http://127.0.0.1:8000/c?b=2&a=1")  # not plain: canonicalised and remembered
     score_text("Short words. Short lines.", "en")
-    assert normalize.cache_info().currsize and score_text.cache_info().currsize
+    assert urls._canonical.cache_info().currsize and score_text.cache_info().currsize
 
     release_crawl_memory()
 
-    assert normalize.cache_info().currsize == 0
+    assert urls._canonical.cache_info().currsize == 0
     assert score_text.cache_info().currsize == 0
 
 
