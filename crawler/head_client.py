@@ -49,7 +49,6 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self.reusable = True
-        self.used = 0  # answers read on this connection
         self.idle_since = 0.0
         self._answer: asyncio.Future[tuple[int, list[tuple[bytes, bytes]]]] | None = None
         self._parser: httptools.HttpResponseParser | None = None
@@ -110,7 +109,6 @@ class _Connection(asyncio.Protocol):
     def done(self) -> None:
         """The answer was taken: the connection may serve the next request."""
         self._answer = None
-        self.used += 1
         self.idle_since = time.monotonic()
 
     def _fail(self, error: Exception) -> None:
@@ -143,14 +141,14 @@ class HeadClient:
         self._ssl: ssl.SSLContext | None = None
         self._closed = False
 
-    async def head(self, url: str, headers: Mapping[str, str] = {}) -> tuple[int, dict[str, str]]:
+    async def head(self, url: str, headers: Mapping[str, str] | None = None) -> tuple[int, dict[str, str]]:
         """Status and headers (names lower-cased, first value of each) of HEAD ``url``.
 
         Raises NotSendable for an address this client does not send (not ASCII, user info),
         ``TimeoutError`` after ``timeout`` seconds, OSError (HeadError, ssl.SSLError, ...) when
         the server cannot be reached or its answer cannot be read.
         """
-        key, data = self._request_bytes(url, headers)
+        key, data = self._request_bytes(url, headers or {})
         async with asyncio.timeout(self.timeout):
             conn = self._take_idle(key)
             try:
@@ -195,14 +193,20 @@ class HeadClient:
 
     def _take_idle(self, key: tuple[str, str, int]) -> _Connection | None:
         idle = self._idle.get(key)
+        if idle is None:
+            return None
         now = time.monotonic()
-        while idle:
+        found = None
+        while idle and found is None:
             conn = idle.pop()  # the most recently used: the least likely to be stale
             self._n_idle -= 1
             if not conn.closed and now - conn.idle_since < KEEP_ALIVE:
-                return conn
-            conn.close()
-        return None
+                found = conn
+            else:
+                conn.close()
+        if not idle:  # no empty queue per host is kept: an audit may link thousands of hosts
+            del self._idle[key]
+        return found
 
     def _put_idle(self, key: tuple[str, str, int], conn: _Connection) -> None:
         if not conn.reusable or conn.closed or self._closed or self._n_idle >= self.max_idle:

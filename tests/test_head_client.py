@@ -255,3 +255,24 @@ def test_a_certificate_no_authority_vouches_for_is_refused(tmp_path: Path):
         assert requests == []
 
     serve(answer_each, test, tls=tls)
+
+
+def test_nothing_is_kept_for_a_host_once_it_has_no_idle_connection():
+    """An audit may check links to thousands of other hosts: none may leave a trace behind."""
+    async def then_close(reader, writer):
+        await reader.request()
+        writer.write(OK)
+        await writer.drain()
+        await reader.request()
+        writer.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")
+        await writer.drain()
+
+    async def test(base, requests, connections):
+        client = HeadClient(timeout=5, headers={})
+        await client.head(f"{base}/a.jpg")
+        assert len(client._idle) == 1  # kept alive for the next request
+        await client.head(f"{base}/b.jpg")
+        assert client._idle == {}
+        await client.close()
+
+    serve(then_close, test)
