@@ -168,6 +168,22 @@ def test_repeated_headers_keep_their_first_value_and_names_any_case():
     serve(handler, test)
 
 
+def head_fails(handler: Handler, error: type[BaseException], *, timeout: float = 5) -> list[int]:
+    """HEAD one URL of a server whose connections go to ``handler``: ``error`` is raised.
+    Returns the connections the server saw."""
+    seen: list[int] = []
+
+    async def test(base, requests, connections):
+        client = HeadClient(timeout=timeout, headers={})
+        with pytest.raises(error):
+            await client.head(f"{base}/x.jpg")
+        await client.close()
+        seen.extend(connections)
+
+    serve(handler, test)
+    return seen
+
+
 def test_garbage_instead_of_an_answer_is_an_error_the_checks_hand_to_scrapy():
     async def garbage(reader, writer):
         await reader.request()
@@ -175,27 +191,14 @@ def test_garbage_instead_of_an_answer_is_an_error_the_checks_hand_to_scrapy():
         await writer.drain()
         await asyncio.sleep(1)
 
-    async def test(base, requests, connections):
-        client = HeadClient(timeout=5, headers={})
-        with pytest.raises(HeadError):
-            await client.head(f"{base}/x.jpg")
-        await client.close()
-
-    serve(garbage, test)
+    head_fails(garbage, HeadError)
 
 
 def test_a_fresh_connection_closed_without_an_answer_is_not_retried():
     async def hang_up(reader, writer):
         await reader.request()
 
-    async def test(base, requests, connections):
-        client = HeadClient(timeout=5, headers={})
-        with pytest.raises(OSError):
-            await client.head(f"{base}/x.jpg")
-        await client.close()
-        assert len(connections) == 1
-
-    serve(hang_up, test)
+    assert len(head_fails(hang_up, OSError)) == 1
 
 
 def test_a_server_that_never_answers_times_out():
@@ -203,13 +206,7 @@ def test_a_server_that_never_answers_times_out():
         await reader.request()
         await asyncio.sleep(5)
 
-    async def test(base, requests, connections):
-        client = HeadClient(timeout=0.3, headers={})
-        with pytest.raises(TimeoutError):
-            await client.head(f"{base}/x.jpg")
-        await client.close()
-
-    serve(silent, test)
+    head_fails(silent, TimeoutError, timeout=0.3)
 
 
 def test_a_refused_connection_is_an_os_error():
