@@ -288,7 +288,9 @@ class AuditSpider(scrapy.Spider):
             return
         request = self._request(url, depth=depth, follow=False)
         request.meta["download_latency"] = answer.latency
-        response = Response(url, status=answer.status, headers=answer.headers, request=request)
+        # the bytes the server sent (the client read them as latin-1), as Scrapy's own response has them
+        headers = {name: value.encode("latin-1") for name, value in answer.headers.items()}
+        response = Response(url, status=answer.status, headers=headers, request=request)
         engine: Any = self.crawler.engine
         for result in self.parse_check(response):
             if isinstance(result, Request):
