@@ -79,5 +79,6 @@ STOREAUDIT_DB = "storeaudit.db"
 # Scrapy's aiohttp download handler (experimental in 2.19) instead of Twisted's HTTP/1.1 client:
 # an audit is ~37 requests per page, and it took 20 % less CPU per page on the bench
 # (docs/performance.md). The errors it raises are Scrapy's own (timeout, refused, DNS, failed).
-DOWNLOAD_HANDLERS = {"http": "scrapy.core.downloader.handlers._aiohttp.AiohttpDownloadHandler",
-                     "https": "scrapy.core.downloader.handlers._aiohttp.AiohttpDownloadHandler"}
+# Subclassed to read headers as the bytes the server sent (crawler/download_handler.py).
+DOWNLOAD_HANDLERS = {"http": "crawler.download_handler.AuditDownloadHandler",
+                     "https": "crawler.download_handler.AuditDownloadHandler"}
