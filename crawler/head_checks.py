@@ -93,7 +93,6 @@ class HeadChecks:
                  site_hosts: frozenset[str] = frozenset()):
         self.per_host = per_host
         self.total = total
-        self.timeout = timeout
         self.retry_codes = retry_codes
         self.max_retry_after = max_retry_after
         self.trouble = HEAD_REFUSED | retry_codes

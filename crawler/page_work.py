@@ -10,7 +10,7 @@ The results are the same as in-process (``read_page`` is the one function both u
 are spawned (not forked: the crawler runs an event loop and threads) and ignore Ctrl-C, which
 the crawler handles. With ``start_after`` pages the pool is started only once an audit has
 read that many pages in-process, so a small audit never pays for starting processes; the
-audit goes on reading pages itself until a worker has started (~0.7 s of imports), rather
+audit goes on reading pages itself until a worker has started (0.4–0.6 s of imports), rather
 than leaving its pages waiting for it.
 """
 

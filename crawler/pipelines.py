@@ -86,7 +86,7 @@ class StorePipeline:
 
     def _count(self, key: str, n: int = 1) -> None:
         """Stats the progress extension (crawler/progress.py) shows, passed on every 256 rows:
-        Scrapy's stats collector costs ~3 µs a call, and a page writes ~37 fetch rows."""
+        Scrapy's stats collector costs ~2 µs a call (20 times a local count), and a page writes ~37 fetch rows."""
         self._counted[key] = self._counted.get(key, 0) + n
         self._uncounted += 1
         if self._uncounted >= 256:
