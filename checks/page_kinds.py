@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from lxml import etree
+
 from config import glob_match
 from crawler.extract import ParsedPage
-from crawler.facts import iter_json_ld
 
 __all__ = ["CATEGORY_URLS", "LEGAL_URLS", "PRODUCT_URLS", "is_product_page", "language", "page_kind", "path_matches",
            "region_tag"]
@@ -19,6 +20,7 @@ PRODUCT_URLS = ("/product/**", "/products/**", "/p/**", "/item/**", "**/*-p-*")
 CATEGORY_URLS = ("/category/**", "/categories/**", "/collections/*", "/c/**")
 LEGAL_URLS = ("**/terms*", "**/privacy*", "**/cookie*", "**/legal/**", "**/imprint*", "**/impressum*",
               "**/agb*", "**/conditions*", "**/gdpr*", "**/disclaimer*")
+_TYPED = etree.XPath("//*[@itemtype]")
 
 
 def path_matches(url: str, globs: tuple[str, ...] | list[str]) -> bool:
@@ -35,8 +37,8 @@ def is_product_page(page: ParsedPage, product_urls: tuple[str, ...] = PRODUCT_UR
         found = False
         if root is not None:
             found = any("schema.org/product" == (el.get("itemtype") or "").lower().rstrip("/").split("//")[-1]
-                        for el in root.iter() if isinstance(el.tag, str) and el.get("itemtype")) \
-                or any(str(o.get("@type", "")).lower() == "product" for o in iter_json_ld(root)) \
+                        for el in _TYPED(root)) \
+                or any(str(o.get("@type", "")).lower() == "product" for o in page.schema().objects) \
                 or any((m.get("property") or "").lower() == "og:type" and (m.get("content") or "").lower() == "product"
                        for m in root.iter("meta"))
         cache["is_product"] = found or path_matches(page.url, product_urls)

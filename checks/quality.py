@@ -11,7 +11,6 @@ from checks.page_kinds import CATEGORY_URLS, PRODUCT_URLS, is_product_page, path
 from checks.registry import Finding, page_check, site_check
 from checks.text_content import main_blocks, sentences, words
 from crawler.extract import ParsedPage
-from crawler.facts import iter_json_ld
 from crawler.urls import resolve
 
 _LOREM = re.compile(r"\blorem ipsum\b", re.I)
@@ -67,10 +66,10 @@ def product_description(page: ParsedPage) -> str | None:
     whose class or id says description; None when the page has none to find."""
     root = page.root
     assert root is not None
-    for el in root.iter():
-        if isinstance(el.tag, str) and "description" in (el.get("itemprop") or "").split() and el.tag != "meta":
+    for el in page.schema().microdata("description"):
+        if el.tag != "meta":
             return el.text_content()
-    for obj in iter_json_ld(root):
+    for obj in page.schema().objects:
         if str(obj.get("@type", "")).lower() == "product" and isinstance(obj.get("description"), str):
             return str(obj["description"])
     for el in root.iter("div", "section", "p"):

@@ -18,7 +18,6 @@ from checks.page_kinds import language, path_matches
 from checks.registry import Finding, page_check, site_check
 from checks.text_content import TextBlock, main_blocks, sentences
 from crawler.extract import ParsedPage
-from crawler.facts import schema_values
 
 _TRIGGER = (r"until|till|through|thru|ends?|ending|ended|expires?|expiring|expired|expiry(?:\s+date)?:?|"
             r"closes?|closing|valid\s+to|deadline:?|takes\s+place|join\s+us|"
@@ -160,7 +159,7 @@ def expired_offer_data(page: ParsedPage, options: None, context: PageContext) ->
     """
     if page.root is None:
         return
-    for value in dict.fromkeys(schema_values(page.root, "priceValidUntil")):
+    for value in dict.fromkeys(page.schema().values("priceValidUntil")):
         when = parse_machine_date(value)
         if when is not None and when < context.as_of:
             yield Finding(code="STALE004", page=page.url, group=f"priceValidUntil {value}",

@@ -20,7 +20,7 @@ from checks.page_kinds import CATEGORY_URLS, PRODUCT_URLS, is_product_page, path
 from checks.registry import Finding, page_check
 from checks.text_content import main_blocks
 from crawler.extract import ParsedPage
-from crawler.facts import _OUT_OF_STOCK_MARKER, iter_json_ld, schema_values
+from crawler.facts import _OUT_OF_STOCK_MARKER
 
 _WS = re.compile(r"\s+")
 _CURRENCY = re.compile(r"[£$€¥₩₹]|\b(?:USD|GBP|EUR|JPY|KRW|CHF|AUD|CAD|SEK|NOK|DKK|PLN|CZK)\b|원|円|kr\b|zł|Kč", re.I)
@@ -72,8 +72,7 @@ def visible_price(page: ParsedPage) -> tuple[str, etree._Element] | None:
     if "visible_price" not in cache:
         found = None
         root = page.root
-        candidates = [el for el in root.iter() if isinstance(el.tag, str) and el.tag != "meta"  # type: ignore[union-attr]
-                      and "price" in (el.get("itemprop") or "").split()]
+        candidates = [el for el in page.schema().microdata("price") if el.tag != "meta"]
         candidates += [el for el in root.iter("span", "p", "div", "strong", "b", "ins", "data", "dd", "td")  # type: ignore[union-attr]
                        if _PRICE_CLASS.search((el.get("class") or "").lower())]
         for el in candidates:
@@ -87,21 +86,21 @@ def visible_price(page: ParsedPage) -> tuple[str, etree._Element] | None:
 
 def _offers(page: ParsedPage, as_of: date) -> list[dict[str, str]]:
     """schema.org Offer prices of the page (JSON-LD and microdata), offers that ended skipped."""
-    root = page.root
+    schema = page.schema()
     out = []
-    for obj in iter_json_ld(root):  # type: ignore[arg-type]
+    for obj in schema.objects:
         if str(obj.get("@type", "")).lower() != "offer" or not isinstance(obj.get("price"), (str, int, float)):
             continue
         until = str(obj.get("priceValidUntil") or "")[:10]
         if until and until < as_of.isoformat():
             continue  # an offer that ended: stale structured data, not this check's
         out.append({"price": str(obj["price"]), "currency": str(obj.get("priceCurrency") or ""), "source": "JSON-LD"})
-    for el in root.iter():  # type: ignore[union-attr]
-        if isinstance(el.tag, str) and "price" in (el.get("itemprop") or "").split():
-            value = el.get("content") if el.get("content") is not None else el.text_content()
-            currency = schema_values(root, "priceCurrency")  # type: ignore[arg-type]
-            out.append({"price": (value or "").strip(), "currency": currency[0] if currency else "",
-                        "source": "microdata"})
+    prices = schema.microdata("price")
+    currency = schema.values("priceCurrency")[:1] if prices else []
+    for el in prices:
+        value = el.get("content") if el.get("content") is not None else el.text_content()
+        out.append({"price": (value or "").strip(), "currency": currency[0] if currency else "",
+                    "source": "microdata"})
     return out
 
 
@@ -194,7 +193,7 @@ def _stock_signals(page: ParsedPage) -> dict[str, str]:
     """'in'/'out' per source: structured data, a visible marker, the add-to-basket form."""
     root = page.root
     signals: dict[str, str] = {}
-    states = {v.rsplit("/", 1)[-1].lower().replace("_", "") for v in schema_values(root, "availability")}  # type: ignore[arg-type]
+    states = {v.rsplit("/", 1)[-1].lower().replace("_", "") for v in page.schema().values("availability")}
     if states & {"outofstock", "soldout", "discontinued"}:
         signals["structured data"] = "out"
     elif any(s.startswith("instock") for s in states):

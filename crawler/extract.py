@@ -78,6 +78,14 @@ class ParsedPage:
     #: 'product', 'category' or '' (checks/page_kinds.py), when read where the tree is not kept
     kind: str | None = None
 
+    def schema(self) -> facts.Schema:
+        """The page's schema.org data (JSON-LD and microdata), read from the tree once."""
+        cache = self.derived
+        if "schema" not in cache:
+            assert self.root is not None
+            cache["schema"] = facts.Schema(self.root)
+        return cache["schema"]  # type: ignore[return-value]
+
     def region(self, el: etree._Element) -> str:
         """:func:`region_of` an element of this page's tree, each ancestor worked out once."""
         return region_of(el, self.derived.setdefault("regions", {}))  # type: ignore[arg-type]
@@ -208,9 +216,9 @@ def parse_page(url: str, body: bytes, *, status: int = 200, depth: int = 0, enco
     page.ids = ids
     page.refs = list(_references(root, base, page.region))
     page.description = facts.meta_content(root, "description")[:MAX_TEXT * 2]
-    page.availability = facts.availability(root)
+    page.availability = facts.availability(root, page.schema())
     page.copyright_year = facts.copyright_year(root)
-    page.modified = facts.modified_date(root)[:40]
+    page.modified = facts.modified_date(root, page.schema())[:40]
     page.promo_links = sorted({r[0] for r in (resolve(base, h) for h in facts.promo_links(root)) if r})
     page.forms = product_forms(root, base)
     if page.forms:

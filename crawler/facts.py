@@ -15,8 +15,8 @@ from typing import Any
 
 from lxml import etree
 
-__all__ = ["availability", "copyright_year", "iter_json_ld", "meta_content", "modified_date", "promo_links",
-           "schema_values"]
+__all__ = ["Schema", "availability", "copyright_year", "iter_json_ld", "meta_content", "modified_date",
+           "promo_links"]
 
 _WS = re.compile(r"\s+")
 _COPYRIGHT = re.compile(r"(?:©|\(c\)|copyright)\s*(?:(?:19|20)\d{2}\s*[-–—]\s*)?((?:19|20)\d{2})", re.I)
@@ -28,6 +28,7 @@ _OUT_OF_STOCK_ANYWHERE = re.compile(r"out\s+of\s+stock|sold\s+out|unavailable|au
 _FOOTER_TAGS = etree.XPath("//footer | //*[@role='contentinfo']")
 _FOOTER_HINTS = etree.XPath("//*[contains(@class, 'footer') or contains(@id, 'footer')]")
 _WITH_CLASS_OR_ID = etree.XPath("//body//*[@class or @id]")
+_MICRODATA = etree.XPath("//*[@itemprop]")
 _OUT = ("outofstock", "soldout", "discontinued")
 _PROMO_HINT = re.compile(r"(?:^|[-_ ])(promo|promos|promotion|promotions|banner|hero|sale|offer|offers|deal|deals|campaign)(?:$|[-_ ])")
 
@@ -63,19 +64,35 @@ def iter_json_ld(root: etree._Element) -> Iterator[dict[str, Any]]:
         yield from walk(data)
 
 
-def schema_values(root: etree._Element, prop: str) -> list[str]:
-    """Values of a schema.org property from JSON-LD and microdata (``itemprop``)."""
-    values = [str(obj[prop]) for obj in iter_json_ld(root) if isinstance(obj.get(prop), (str, int, float))]
-    for el in root.xpath("//*[@itemprop]"):
-        if prop in (el.get("itemprop") or "").split():
+class Schema:
+    """A page's schema.org data, read from its tree once: the JSON-LD objects and the
+    microdata elements (``itemprop``), both in document order.
+
+    Stock, prices, offer dates, the modified date, the description and the page's kind each
+    ask for schema.org properties, ~7 times a page. Each search of the tree for ``itemprop``
+    took ~0.15 ms and each parse of the JSON-LD ~0.05 ms.
+    """
+
+    def __init__(self, root: etree._Element) -> None:
+        self.objects: list[dict[str, Any]] = list(iter_json_ld(root))
+        self.elements: list[etree._Element] = _MICRODATA(root)
+
+    def microdata(self, prop: str) -> list[etree._Element]:
+        """Elements whose ``itemprop`` names ``prop``."""
+        return [el for el in self.elements if prop in (el.get("itemprop") or "").split()]
+
+    def values(self, prop: str) -> list[str]:
+        """Values of a schema.org property from JSON-LD and microdata."""
+        values = [str(obj[prop]) for obj in self.objects if isinstance(obj.get(prop), (str, int, float))]
+        for el in self.microdata(prop):
             value = el.get("content") or el.get("href") or el.get("datetime") or el.get("value") or el.text_content()
             values.append(_WS.sub(" ", value or "").strip())
-    return [v for v in values if v]
+        return [v for v in values if v]
 
 
-def availability(root: etree._Element) -> str:
+def availability(root: etree._Element, schema: Schema) -> str:
     """'out-of-stock', 'in-stock' or '' from schema.org availability or a visible marker."""
-    states = {v.rsplit("/", 1)[-1].lower().replace("_", "") for v in schema_values(root, "availability")}
+    states = {v.rsplit("/", 1)[-1].lower().replace("_", "") for v in schema.values("availability")}
     if states & set(_OUT):
         return "out-of-stock"
     text = root.text_content().lower()
@@ -107,9 +124,9 @@ def copyright_year(root: etree._Element) -> int | None:
     return None
 
 
-def modified_date(root: etree._Element) -> str:
+def modified_date(root: etree._Element, schema: Schema) -> str:
     """The page's own "last modified" date: schema.org dateModified or article:modified_time."""
-    values = schema_values(root, "dateModified")
+    values = schema.values("dateModified")
     return values[0] if values else meta_content(root, "article:modified_time", "og:updated_time")
 
 
