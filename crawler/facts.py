@@ -23,8 +23,10 @@ _COPYRIGHT = re.compile(r"(?:©|\(c\)|copyright)\s*(?:(?:19|20)\d{2}\s*[-–—]
 _OUT_OF_STOCK_MARKER = re.compile(
     r"^(?:currently\s+)?(?:out\s+of\s+stock|sold\s+out|unavailable|no\s+longer\s+available|"
     r"temporarily\s+unavailable|ausverkauft|épuisé|agotado|esaurito|品切れ|품절)[.!]?$", re.I)
-# Lower-cased text, no re.I: case-insensitive alternations are ~50x slower on a page of text.
-_OUT_OF_STOCK_ANYWHERE = re.compile(r"out\s+of\s+stock|sold\s+out|unavailable|ausverkauft|épuisé|agotado|esaurito|品切れ|품절")
+# Searched for in lower-cased text, one at a time: a search for all of them at once (one
+# alternation) took ~0.22 ms on a product page's 28,000 characters, these ~0.03 ms in all.
+_OUT_OF_STOCK_WORDS = ("unavailable", "ausverkauft", "épuisé", "agotado", "esaurito", "品切れ", "품절")
+_OUT_OF_STOCK_PHRASES = (re.compile(r"out\s+of\s+stock"), re.compile(r"sold\s+out"))
 _FOOTER_TAGS = etree.XPath("//footer | //*[@role='contentinfo']")
 _FOOTER_HINTS = etree.XPath("//*[contains(@class, 'footer') or contains(@id, 'footer')]")
 _WITH_CLASS_OR_ID = etree.XPath("//body//*[@class or @id]")
@@ -96,7 +98,7 @@ def availability(root: etree._Element, schema: Schema) -> str:
     if states & set(_OUT):
         return "out-of-stock"
     text = root.text_content().lower()
-    if not _OUT_OF_STOCK_ANYWHERE.search(text):  # a fast pass over the text first
+    if not _says_out_of_stock(text):  # a fast pass over the text first
         return "in-stock" if any(s.startswith("instock") for s in states) else ""
     for el in root.iter("span", "p", "div", "strong", "em", "b", "li", "button", "small", "label"):
         if len(el) > 3:  # a marker is a short label, not a container
@@ -110,6 +112,11 @@ def availability(root: etree._Element, schema: Schema) -> str:
     if any(s.startswith("instock") or s in ("limitedavailability", "onlineonly", "instoreonly") for s in states):
         return "in-stock"
     return ""
+
+
+def _says_out_of_stock(text: str) -> bool:
+    """Whether lower-cased ``text`` has an out-of-stock word or phrase anywhere."""
+    return any(w in text for w in _OUT_OF_STOCK_WORDS) or any(p.search(text) for p in _OUT_OF_STOCK_PHRASES)
 
 
 def copyright_year(root: etree._Element) -> int | None:

@@ -105,3 +105,15 @@ def test_a_product_page_add_to_basket_form_is_recorded_and_a_listing_is_not():
     assert search.forms == []
     sold_out = parse_page("http://s.test/p/mug", f'<html><body>{form.format(id=9)}<p class="stock">Sold out</p></body></html>'.encode())
     assert sold_out.forms and not sold_out.in_stock
+
+
+def test_a_page_is_out_of_stock_when_its_main_content_says_so_in_any_language():
+    markers = ["Out of stock", "out  of\nstock", "Sold out", "Currently unavailable", "Ausverkauft", "Épuisé",
+               "Agotado", "Esaurito", "品切れ", "품절"]
+    for marker in markers:
+        page = parse_page("http://s.test/p/mug", f"<html><head><meta charset=utf-8></head><body><main><h1>Mug</h1>"
+                          f"<span>{marker}</span></main></body></html>".encode())
+        assert page.availability == "out-of-stock", marker
+    in_stock = parse_page("http://s.test/p/mug", b'<html><body><main><span>In stock</span></main>'
+                          b'<footer><span>Sold out</span></footer></body></html>')
+    assert in_stock.availability == "", "a marker in the footer is not the product's"
