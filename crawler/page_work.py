@@ -31,6 +31,7 @@ from checks.page_kinds import page_kind
 from checks.registry import Finding
 from checks.runner import PageCheckRunner
 from config import Config
+from crawler import collector
 from crawler.extract import ParsedPage, parse_page
 from crawler.frontier import Frontier
 
@@ -73,6 +74,7 @@ def _start_worker(config: Config, site_hosts: set[str], as_of: date) -> None:
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     _worker["frontier"] = _frontier(config)
     _worker["checks"] = PageCheckRunner(config, site_hosts=site_hosts, as_of=as_of)
+    collector.settle()
 
 
 def _started() -> bool:

@@ -24,6 +24,7 @@ from checks.context import RunContext, describe_failure
 from checks.registry import REGISTRY
 from checks.runner import finding_row, run_site_checks
 from config import Config, ConfigError, load_config
+from crawler import collector
 from crawler.urls import host_key, normalize
 from storeaudit.fingerprint import fingerprint
 from storeaudit.flows.runner import run_flows
@@ -101,6 +102,7 @@ def run_audit(url: str, *, config: Config, db_path: str | Path, as_of: date | No
     log_to(settings, log_file)
     process = AsyncCrawlerProcess(settings)
     process.crawl(AuditSpider, url=url, config=config, run_id=run_id, as_of=as_of, resume=state)
+    collector.settle()
     process.start()
     run = db["runs"].get(run_id)
     if run["status"] == "failed":
