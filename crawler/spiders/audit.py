@@ -38,6 +38,7 @@ from config import Config, glob_match, load_config
 from crawler.extensions import CrawlStopped
 from crawler.extract import ParsedPage
 from crawler.frontier import Frontier
+from crawler.queue import AuditRequest
 from crawler.head_checks import HEAD_REFUSED, Answer, HeadChecks, head_checks_for
 from crawler.items import FetchItem, PageItem, SitemapEntryItem
 from crawler.page_work import PageWork
@@ -337,7 +338,7 @@ class AuditSpider(scrapy.Spider):
         info = info or {"url": url, "depth": depth, "chain": [], "via": via}
         # Checks first: a page queues ~40 of them (images, links); draining them before the next
         # page is fetched keeps Scrapy's in-memory queue of requests short, whatever the store's size.
-        return Request(url, method=method, callback=self.parse_page if follow else self.parse_check,
+        return AuditRequest(url, method=method, callback=self.parse_page if follow else self.parse_check,
                        errback=self.on_error, dont_filter=True, priority=0 if follow else 1,
                        meta={"sa": info, "dont_redirect": True, "handle_httpstatus_all": True})
 
