@@ -6,6 +6,10 @@ URL is an 8-byte hash (Python's SipHash) in a private temporary SQLite table: it
 and the rest lives in a temp file SQLite deletes on close. Two different URLs share a 64-bit
 hash with odds of about 1 in 2**64 / n² (4 × 10⁻⁷ for 4 million URLs); the loss would be one
 URL not checked, never a false finding.
+
+The hashes of the URLs asked about lately are also kept in a small Python set: a store's
+pages repeat the same header, footer and navigation links (~100 of a product page's ~140),
+and the set answers for those without asking SQLite (3 % of the crawler's CPU).
 """
 
 from __future__ import annotations
@@ -13,7 +17,10 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
-__all__ = ["SeenUrls"]
+__all__ = ["RECENT", "SeenUrls"]
+
+#: Hashes of recently seen URLs kept in Python (~250 KB); the set starts over when full.
+RECENT = 4096
 
 
 def _key(url: str) -> int:
@@ -34,20 +41,32 @@ class SeenUrls:
         self._db.execute("create table seen (h integer primary key)")
         self._db.execute("begin")  # one transaction for the crawl: nothing to make durable
         self._len = 0
+        self._recent: set[int] = set()  # hashes known to be in the table
         self.update(urls)
+
+    def _remember(self, keys: Iterable[int]) -> None:
+        if len(self._recent) > RECENT:
+            self._recent.clear()
+        self._recent.update(keys)
 
     def add_new(self, url: str) -> bool:
         """Add ``url``; True when it was not there yet."""
-        if self._db.execute("insert or ignore into seen values (?)", (_key(url),)).rowcount == 1:
-            self._len += 1
-            return True
-        return False
+        key = _key(url)
+        if key in self._recent:
+            return False
+        added = self._db.execute("insert or ignore into seen values (?)", (key,)).rowcount == 1
+        self._len += added
+        self._remember((key,))
+        return added
 
     def add_fresh(self, urls: Iterable[str]) -> set[str]:
         """Add ``urls``; returns those that were not there yet (two statements, not one per URL)."""
         keys: dict[int, str] = {}
+        recent = self._recent
         for url in urls:
-            keys.setdefault(_key(url), url)
+            key = _key(url)
+            if key not in recent:
+                keys.setdefault(key, url)
         if not keys:
             return set()
         known: set[int] = set()
@@ -59,6 +78,7 @@ class SeenUrls:
         new = [(h,) for h in keys if h not in known]
         self._db.executemany("insert into seen values (?)", new)
         self._len += len(new)
+        self._remember(keys)
         return {keys[h] for (h,) in new}
 
     def add(self, url: str) -> None:
@@ -74,8 +94,8 @@ class SeenUrls:
         return self
 
     def __contains__(self, url: object) -> bool:
-        return isinstance(url, str) and self._db.execute(
-            "select 1 from seen where h = ?", (_key(url),)).fetchone() is not None
+        return isinstance(url, str) and (_key(url) in self._recent or self._db.execute(
+            "select 1 from seen where h = ?", (_key(url),)).fetchone() is not None)
 
     def __len__(self) -> int:
         return self._len

@@ -38,3 +38,17 @@ def test_memory_does_not_grow_with_the_urls():
     assert len(seen) == 1000 + 100_000
     # 100,000 URL strings in a set hold ~10 MB of Python objects; the table holds none.
     assert current < 1_000_000, current
+
+
+def test_urls_stay_seen_while_the_recent_ones_are_remembered_and_forgotten():
+    from crawler.seen import RECENT
+
+    seen = SeenUrls()
+    template = [f"http://shop/nav/{i}" for i in range(100)]  # on every page
+    for page in range(3 * RECENT // 40):
+        fresh = seen.add_fresh(template + [f"http://shop/p{page}/img{i}" for i in range(40)])
+        assert len(fresh) == (140 if page == 0 else 40)
+    assert seen.add_fresh(f"http://shop/p{page}/img{i}" for page in range(3 * RECENT // 40) for i in range(40)) == set()
+    assert all(url in seen for url in template) and "http://shop/p0/img0" in seen
+    assert not seen.add_new("http://shop/p0/img0") and seen.add_new("http://shop/new")
+    assert len(seen) == 100 + 40 * (3 * RECENT // 40) + 1
