@@ -35,15 +35,19 @@ def promoted_out_of_stock(run: RunContext, options: PromotionOptions) -> Iterato
     Take the product out of the promotion, or restock it before the campaign runs. Goes to
     the ``marketing`` team when ``report.teams`` lists it, else to content.
     """
+    # From the out-of-stock pages to the links to them, in that order (CROSS JOIN keeps it):
+    # left to itself SQLite read every link of the run, 1.0 s instead of 0.03 s at 10,000 pages.
     rows = run.query("""
-        select l.source, l.target, group_concat(distinct l.text) as texts,
-               group_concat(distinct l.region) as regions, s.promo_links
-        from links l
-        join pages t on t.run_id = l.run_id and t.url = l.target and t.availability = 'out-of-stock'
-        join pages s on s.run_id = l.run_id and s.url = l.source
-        where l.run_id = :run and l.kind in ('a', 'area') and l.source != l.target
-        group by l.source, l.target
-        order by l.target, l.source
+        select su.url as source, tu.url as target, group_concat(distinct e.text) as texts,
+               group_concat(distinct e.region) as regions, s.promo_links
+        from pages t cross join urls tu on tu.url = t.url
+             cross join link_edges e on e.run_id = t.run_id and e.target_id = tu.id
+             cross join urls su on su.id = e.source_id
+             cross join pages s on s.run_id = e.run_id and s.url = su.url
+        where t.run_id = :run and t.availability = 'out-of-stock' and e.kind in ('a', 'area')
+          and e.source_id != e.target_id
+        group by su.url, tu.url
+        order by tu.url, su.url
     """)
     for row in rows:
         regions = (row["regions"] or "main").split(",")

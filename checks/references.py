@@ -39,15 +39,20 @@ def broken_references(run: RunContext, kinds: Iterable[str], *, same_site: bool 
         failed = (f"(((f.error != '' and not ({redirect})) or f.status >= 400) "
                   f"and coalesce(f.status, 0) not in (429) "
                   f"and (f.same_site = 1 or coalesce(f.status, 0) not in (401, 403)))")
+    # From the failed fetches (~1 %) to the links to them, in that order (CROSS JOIN keeps it):
+    # left to itself SQLite read every link of the run first, 0.95 s instead of 0.15 s at
+    # 10,000 pages for each of the six checks that ask.
     sql = f"""
-        select l.source as page, l.target, group_concat(distinct l.kind) as kinds,
-               group_concat(distinct l.text) as texts, group_concat(distinct l.region) as regions,
+        select s.url as page, t.url as target, group_concat(distinct e.kind) as kinds,
+               group_concat(distinct e.text) as texts, group_concat(distinct e.region) as regions,
                f.status, f.error, f.chain, f.same_site, f.final_url
-        from links l join fetches f on f.run_id = l.run_id and f.url = l.target
-        where l.run_id = :run and l.kind in ({marks}) and f.skipped = '' {site_filter}
+        from fetches f cross join urls t on t.url = f.url
+             cross join link_edges e on e.run_id = f.run_id and e.target_id = t.id
+             cross join urls s on s.id = e.source_id
+        where f.run_id = :run and e.kind in ({marks}) and f.skipped = '' {site_filter}
           and {failed}
-        group by l.source, l.target
-        order by l.target, l.source
+        group by s.url, t.url
+        order by t.url, s.url
     """
     for row in run.query(sql, params):
         yield row
