@@ -158,9 +158,11 @@ def tracking_parameter_link(page: ParsedPage, options: None, context: PageContex
         return
     ignore = context.config["crawl.ignore_params"]
     for ref in page.refs:
-        if ref.kind not in ("a", "area") or host_key(ref.url) not in context.site_hosts:
+        if ref.kind not in ("a", "area"):
             continue
         written = ref.raw or ref.url  # the crawl keys links without the parameters; ``raw`` keeps them
+        if ("?" not in written and ";" not in written) or host_key(ref.url) not in context.site_hosts:
+            continue  # no parameters (most links: tested first, it spares the host), or not the store's
         found = tracking_params(written, ignore)
         if found:
             yield Finding(code="STRUCT005", page=page.url, target=written, group=written,
