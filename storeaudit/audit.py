@@ -103,7 +103,10 @@ def run_audit(url: str, *, config: Config, db_path: str | Path, as_of: date | No
     process = AsyncCrawlerProcess(settings)
     process.crawl(AuditSpider, url=url, config=config, run_id=run_id, as_of=as_of, resume=state)
     collector.settle()
-    process.start()
+    try:
+        process.start()
+    finally:
+        collector.unsettle()
     run = db["runs"].get(run_id)
     if run["status"] == "failed":
         raise AuditError(run["message"])

@@ -58,6 +58,7 @@ def demo_audit(demo_store, tmp_path_factory) -> dict[str, Any]:
     data = result.json()
     data["_exit_code"] = result.code
     data["_db"] = str(folder / "audit.db")
+    data["_db_files"] = sorted(p.name for p in folder.glob("audit.db*"))  # as the audit left them
     return data
 
 

@@ -144,3 +144,10 @@ def test_redirect_findings_show_the_chain(demo_audit):
 
 def test_fail_on_error_exits_1_when_errors_were_found(demo_audit):
     assert demo_audit["_exit_code"] == 1
+
+
+def test_the_database_file_holds_the_whole_audit_when_it_exits(demo_audit):
+    """Copying storeaudit.db alone copies every row: the audit closes its connections, so
+    SQLite folds its write-ahead log into the file and removes it."""
+    assert "audit.db" in demo_audit["_db_files"]
+    assert "audit.db-wal" not in demo_audit["_db_files"]
