@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from checks.context import RunContext
 from checks.registry import Finding, site_check
+from crawler.sql import select_in
 from crawler.urls import normalize
 
 K = TypeVar("K")
@@ -73,11 +74,7 @@ def click_depths(run: RunContext, limit: int | None = None) -> dict[str, int]:
 
 
 def _urls_of(run: RunContext, ids: list[int]) -> dict[int, str]:
-    found: dict[int, str] = {}
-    for i in range(0, len(ids), 500):  # SQLite's bound-parameter limit
-        chunk = ids[i:i + 500]
-        found.update(run.db.execute(f"select id, url from urls where id in ({','.join('?' * len(chunk))})", chunk))
-    return found
+    return dict(select_in(run.db.execute, "select id, url from urls where id in ({marks})", ids))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -221,26 +218,15 @@ def _pages_without(run: RunContext, wanted: dict[K, set[str]]) -> Iterator[tuple
     url = run.db.conn.cursor()
     for key, urls in wanted.items():
         targets = _url_ids(run, urls)
-        linking: set[int] = set()
-        batch = sorted(targets)
-        for i in range(0, len(batch), 500):  # SQLite's bound-parameter limit
-            chunk = batch[i:i + 500]
-            linking.update(page for (page,) in run.db.execute(
-                f"select e.source_id from link_edges e where e.run_id = ? and e.target_id in "
-                f"({','.join('?' * len(chunk))}) and e.region in ('header', 'nav', 'footer')",
-                [run.run_id, *chunk]))
+        linking = {page for (page,) in select_in(
+            run.db.execute, "select e.source_id from link_edges e where e.run_id = ? and e.target_id in ({marks}) "
+            "and e.region in ('header', 'nav', 'footer')", sorted(targets), [run.run_id])}
         yield key, [url.execute("select url from urls where id = ?", (page,)).fetchone()[0]
                     for page in pages if page not in linking and page not in targets]
 
 
 def _url_ids(run: RunContext, urls: set[str]) -> set[int]:
-    found: set[int] = set()
-    batch = sorted(urls)
-    for i in range(0, len(batch), 500):  # SQLite's bound-parameter limit
-        chunk = batch[i:i + 500]
-        found.update(id_ for (id_,) in run.db.execute(
-            f"select id from urls where url in ({','.join('?' * len(chunk))})", chunk))
-    return found
+    return {id_ for (id_,) in select_in(run.db.execute, "select id from urls where url in ({marks})", sorted(urls))}
 
 
 ESSENTIAL: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {

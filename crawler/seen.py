@@ -17,6 +17,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
+from crawler.sql import select_in
+
 __all__ = ["RECENT", "SeenUrls"]
 
 #: Hashes of recently seen URLs kept in Python (~250 KB); the set starts over when full.
@@ -69,12 +71,7 @@ class SeenUrls:
                 keys.setdefault(key, url)
         if not keys:
             return set()
-        known: set[int] = set()
-        batch = list(keys)
-        for i in range(0, len(batch), 500):  # SQLite's bound-parameter limit
-            chunk = batch[i:i + 500]
-            known.update(h for (h,) in self._db.execute(
-                f"select h from seen where h in ({','.join('?' * len(chunk))})", chunk))
+        known = {h for (h,) in select_in(self._db.execute, "select h from seen where h in ({marks})", list(keys))}
         new = [(h,) for h in keys if h not in known]
         self._db.executemany("insert into seen values (?)", new)
         self._len += len(new)
