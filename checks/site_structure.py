@@ -43,7 +43,7 @@ def click_depths(run: RunContext, limit: int | None = None) -> dict[str, int]:
     pages instead of 0.5 s). With ``limit``, pages are not expanded past that many clicks.
     """
     start = _start_url(run)
-    ids: dict[str, int] = {url: id_ for id_, url in run.db.execute("select id, url from urls where url = ?", [start])}
+    start_id = run.db.execute("select id from urls where url = ?", [start]).fetchone()
     # Where redirected links end: by id, or by URL when nothing links to the final page itself
     ends: dict[int, int | str] = {}
     for target, final, final_id in run.db.execute(
@@ -51,7 +51,7 @@ def click_depths(run: RunContext, limit: int | None = None) -> dict[str, int]:
             "left join urls u on u.url = f.final_url "
             "where f.run_id = ? and f.final_url != '' and f.final_url != f.url", [run.run_id]):
         ends[target] = final_id if final_id is not None else final
-    first: int | str = ids.get(start, start)
+    first: int | str = start_id[0] if start_id else start
     depth: dict[int | str, int] = {first: 0}
     level = [first]
     sql = ("select distinct target_id from link_edges indexed by idx_link_edges_run_id_source_id "
@@ -215,14 +215,14 @@ def _pages_without(run: RunContext, wanted: dict[K, set[str]]) -> Iterator[tuple
         f"select s.id from pages p cross join urls s on s.url = p.url where p.run_id = ? and p.{_OK} "
         "and exists (select 1 from link_edges e where e.run_id = p.run_id and e.source_id = s.id "
         "            and e.region in ('header', 'nav', 'footer')) order by p.url", [run.run_id])))
-    url = run.db.conn.cursor()
     for key, urls in wanted.items():
         targets = _url_ids(run, urls)
         linking = {page for (page,) in select_in(
             run.db.execute, "select e.source_id from link_edges e where e.run_id = ? and e.target_id in ({marks}) "
             "and e.region in ('header', 'nav', 'footer')", sorted(targets), [run.run_id])}
-        yield key, [url.execute("select url from urls where id = ?", (page,)).fetchone()[0]
-                    for page in pages if page not in linking and page not in targets]
+        missing = [page for page in pages if page not in linking and page not in targets]
+        url_of = _urls_of(run, missing)
+        yield key, [url_of[page] for page in missing]
 
 
 def _url_ids(run: RunContext, urls: set[str]) -> set[int]:
