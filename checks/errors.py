@@ -80,7 +80,11 @@ def leaked_error(page: ParsedPage, options: None, context: PageContext) -> Itera
     Fix the failing code or query; switch off error display on the live site
     (``display_errors = Off``, ``DEBUG = False``) and log errors instead.
     """
-    for block in visible_blocks(page):
+    blocks = visible_blocks(page)
+    everything = "\n".join(b.text for b in blocks).lower()
+    if not any(a in everything for a in _ERROR_ANCHORS):
+        return  # most pages: one look at all their text instead of one per block (~0.3 ms)
+    for block in blocks:
         low = block.text.lower()
         if not any(a in low for a in _ERROR_ANCHORS):
             continue
@@ -126,7 +130,7 @@ def broken_value(page: ParsedPage, options: None, context: PageContext) -> Itera
     root = page.root
     if root is None:
         return
-    text = root.text_content()
+    text = page.text()
     if not any(w in text for w in ("undefined", "NaN", "null", "Infinity", "[object Object]")):
         return  # nothing broken anywhere: skip the walk over every element
     candidates: list[tuple[str, str, str]] = []

@@ -199,10 +199,10 @@ def _stock_signals(page: ParsedPage) -> dict[str, str]:
     elif any(s.startswith("instock") for s in states):
         signals["structured data"] = "in"
     for el in root.iter("span", "p", "div", "strong", "em", "b", "li", "small", "label"):  # type: ignore[union-attr]
-        if len(el) > 3:
+        if len(el) > 3 or page.region(el) != "main":  # the region first: it is remembered per tree
             continue
         text = _WS.sub(" ", el.text_content()).strip()
-        if not text or len(text) > 40 or page.region(el) != "main":
+        if not text or len(text) > 40:
             continue
         if _OUT_OF_STOCK_MARKER.match(text):
             signals["page text"] = "out"

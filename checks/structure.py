@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlsplit
 
 from checks.context import PageContext
@@ -136,11 +137,18 @@ def tracking_params(url: str, ignore: list[str] | tuple[str, ...]) -> list[str]:
     """Names of the query (or ``;path``) parameters of ``url`` that match the ignore globs."""
     if "?" not in url and ";" not in url:  # most links: no parameters to look at
         return []
+    return list(_tracking_params(url, tuple(ignore)))
+
+
+@lru_cache(maxsize=4096)
+def _tracking_params(url: str, ignore: tuple[str, ...]) -> tuple[str, ...]:
+    """Cached: the links with parameters are mostly the menu's and footer's, the same on
+    every page (~40 a product page on the bench store, ~0.25 ms)."""
     parts = urlsplit(url)
     names = [k for k, _ in parse_qsl(parts.query, keep_blank_values=True)]
     names += [seg.split("=", 1)[0] for part in parts.path.split("/") if ";" in part for seg in part.split(";")[1:]]
     matches = any_glob(tuple(g.lower() for g in ignore))
-    return [n for n in dict.fromkeys(names) if matches(n.lower()) is not None]
+    return tuple(n for n in dict.fromkeys(names) if matches(n.lower()) is not None)
 
 
 @page_check("STRUCT005", "tracking-parameter-in-internal-link", category="content-structure", severity="warning",

@@ -86,6 +86,14 @@ class ParsedPage:
             cache["schema"] = facts.Schema(self.root)
         return cache["schema"]  # type: ignore[return-value]
 
+    def text(self) -> str:
+        """All the text of the page's tree (``text_content()``), read once: stock, the
+        copyright year and broken values each look through it first."""
+        cache = self.derived
+        if "text" not in cache:
+            cache["text"] = self.root.text_content() if self.root is not None else ""
+        return cache["text"]  # type: ignore[return-value]
+
     def region(self, el: etree._Element) -> str:
         """:func:`region_of` an element of this page's tree, each ancestor worked out once."""
         return region_of(el, self.derived.setdefault("regions", {}))  # type: ignore[arg-type]
@@ -216,8 +224,9 @@ def parse_page(url: str, body: bytes, *, status: int = 200, depth: int = 0, enco
     page.ids = ids
     page.refs = list(_references(root, base, page.region))
     page.description = facts.meta_content(root, "description")[:MAX_TEXT * 2]
-    page.availability = facts.availability(root, page.schema())
-    page.copyright_year = facts.copyright_year(root)
+    lowered = page.text().lower()
+    page.availability = facts.availability(root, page.schema(), lowered)
+    page.copyright_year = facts.copyright_year(root, lowered)
     page.modified = facts.modified_date(root, page.schema())[:40]
     page.promo_links = sorted({r[0] for r in (resolve(base, h) for h in facts.promo_links(root)) if r})
     page.forms = product_forms(root, base)

@@ -30,6 +30,10 @@ _OUT_OF_STOCK_PHRASES = (re.compile(r"out\s+of\s+stock"), re.compile(r"sold\s+ou
 _FOOTER_TAGS = etree.XPath("//footer | //*[@role='contentinfo']")
 _FOOTER_HINTS = etree.XPath("//*[contains(@class, 'footer') or contains(@id, 'footer')]")
 _WITH_CLASS_OR_ID = etree.XPath("//body//*[@class or @id]")
+#: The class and id values themselves, as plain strings: a fast pass for promotion banners.
+_CLASS_AND_ID_VALUES = etree.XPath("//body//*/@class | //body//*/@id", smart_strings=False)
+#: A promotion hint always contains one of these (lower case).
+_PROMO_STEMS = ("promo", "banner", "hero", "sale", "offer", "deal", "campaign")
 _MICRODATA = etree.XPath("//*[@itemprop]")
 _OUT = ("outofstock", "soldout", "discontinued")
 _PROMO_HINT = re.compile(r"(?:^|[-_ ])(promo|promos|promotion|promotions|banner|hero|sale|offer|offers|deal|deals|campaign)(?:$|[-_ ])")
@@ -92,12 +96,13 @@ class Schema:
         return [v for v in values if v]
 
 
-def availability(root: etree._Element, schema: Schema) -> str:
-    """'out-of-stock', 'in-stock' or '' from schema.org availability or a visible marker."""
+def availability(root: etree._Element, schema: Schema, lowered: str | None = None) -> str:
+    """'out-of-stock', 'in-stock' or '' from schema.org availability or a visible marker.
+    ``lowered`` is the page's text in lower case, when the caller has it already."""
     states = {v.rsplit("/", 1)[-1].lower().replace("_", "") for v in schema.values("availability")}
     if states & set(_OUT):
         return "out-of-stock"
-    text = root.text_content().lower()
+    text = root.text_content().lower() if lowered is None else lowered
     if not _says_out_of_stock(text):  # a fast pass over the text first
         return "in-stock" if any(s.startswith("instock") for s in states) else ""
     for el in root.iter("span", "p", "div", "strong", "em", "b", "li", "button", "small", "label"):
@@ -119,9 +124,9 @@ def _says_out_of_stock(text: str) -> bool:
     return any(w in text for w in _OUT_OF_STOCK_WORDS) or any(p.search(text) for p in _OUT_OF_STOCK_PHRASES)
 
 
-def copyright_year(root: etree._Element) -> int | None:
+def copyright_year(root: etree._Element, lowered: str | None = None) -> int | None:
     """The latest year of a copyright notice in the page footer (``© 2019–2024`` → 2024)."""
-    text = root.text_content().lower()
+    text = root.text_content().lower() if lowered is None else lowered
     if "©" not in text and "copyright" not in text and "(c)" not in text:  # a fast pass first
         return None
     for el in _FOOTER_TAGS(root) or _FOOTER_HINTS(root):
@@ -139,6 +144,9 @@ def modified_date(root: etree._Element, schema: Schema) -> str:
 
 def promo_links(root: etree._Element) -> list[str]:
     """hrefs of links inside promotion banners (elements whose class or id says promo/banner/hero/sale)."""
+    values = " ".join(_CLASS_AND_ID_VALUES(root)).lower()
+    if not any(stem in values for stem in _PROMO_STEMS):
+        return []  # most pages: no banner; ~0.3 ms less than testing each element
     out: dict[str, None] = {}
     for el in _WITH_CLASS_OR_ID(root):
         if _PROMO_HINT.search(f"{el.get('class') or ''} {el.get('id') or ''}".lower()):

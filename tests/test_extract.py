@@ -117,3 +117,16 @@ def test_a_page_is_out_of_stock_when_its_main_content_says_so_in_any_language():
     in_stock = parse_page("http://s.test/p/mug", b'<html><body><main><span>In stock</span></main>'
                           b'<footer><span>Sold out</span></footer></body></html>')
     assert in_stock.availability == "", "a marker in the footer is not the product's"
+
+
+def test_links_in_a_promotion_banner_are_found_whatever_the_banner_is_called():
+    hints = ["promo", "promos", "promotion", "promotions", "banner", "hero", "sale", "offer", "offers", "deal",
+             "deals", "campaign"]
+    for hint in hints:
+        for attribute in (f'class="home-{hint}"', f'id="{hint.upper()}_top"'):
+            page = parse_page("http://s.test/", f'<html><body><div {attribute}><a href="/summer">Summer</a></div>'
+                              f'<div class="product"><a href="/p/mug">Mug</a></div></body></html>'.encode())
+            assert page.promo_links == ["http://s.test/summer"], attribute
+    plain = parse_page("http://s.test/", b'<html><body><div class="wholesale-info"><a href="/trade">Trade</a></div>'
+                       b'</body></html>')
+    assert plain.promo_links == [], "a word that only contains a hint is not one"
