@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import lxml.html
@@ -35,6 +35,9 @@ _HINT_REGION = {"header": "header", "masthead": "header", "nav": "nav", "navbar"
 _SECTIONING = frozenset({"article", "section", "main", "aside"})
 MAX_TEXT = 200
 _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+#: Every id and ``<a name>`` a fragment can point at, as plain strings read in C.
+_IDS = etree.XPath("//@id | //a/@name", smart_strings=False)
+_REFERENCING = ("a", "area", "img", "source", "link", "script", "iframe", "meta")
 
 
 @dataclass(slots=True)
@@ -100,7 +103,8 @@ class ParsedPage:
 
 
 def _clean(text: str | None) -> str:
-    return _WS.sub(" ", text or "").strip()[:MAX_TEXT]
+    # str.split() and re's \s agree on what whitespace is; the split is ~2 x faster.
+    return " ".join(text.split())[:MAX_TEXT] if text else ""
 
 
 def region_of(el: etree._Element, memo: dict[etree._Element, str] | None = None) -> str:
@@ -212,16 +216,7 @@ def parse_page(url: str, body: bytes, *, status: int = 200, depth: int = 0, enco
     page.title = _clean(title.text_content() if title is not None else "")
     html = root if root.tag == "html" else root.find(".//html")
     page.lang = ((html.get("lang") if html is not None else None) or "").strip().lower()
-    ids = []
-    for el in root.iter():
-        if not isinstance(el.tag, str):
-            continue
-        ident = el.get("id")
-        if ident:
-            ids.append(ident)
-        if el.tag == "a" and el.get("name"):
-            ids.append(el.get("name"))
-    page.ids = ids
+    page.ids = [ident for ident in _IDS(root) if ident]
     page.refs = list(_references(root, base, page.region))
     page.description = facts.meta_content(root, "description")[:MAX_TEXT * 2]
     lowered = page.text().lower()
@@ -263,54 +258,64 @@ def _parser(encoding: str | None, *, remove_comments: bool = False) -> lxml.html
     return parser
 
 
-def _references(root: etree._Element, base: str, region: Callable[[etree._Element], str]):  # type: ignore[no-untyped-def]
-    def ref(href: str | None, kind: str, text: str, el: etree._Element) -> Reference | None:
-        if not href:
-            return None
-        resolved = resolve(base, href)
-        if resolved is None:
-            return None
-        return Reference(resolved[0], resolved[1], kind, _clean(text), region(el))
+def _references(root: etree._Element, base: str, region: Callable[[etree._Element], str]) -> Iterator[Reference]:
+    """Every URL the tree references, in document order, with its kind, text and region.
 
-    for el in root.iter("a", "area", "img", "source", "link", "script", "iframe", "meta"):
+    An element's text and region are worked out once for all its URLs (an image has ~4 with
+    its srcset) and only when one of them resolves: ~150 references a product page."""
+    for el in root.iter(_REFERENCING):
         tag = el.tag
-        found: list[Reference | None] = []
-        if tag in ("a", "area"):
-            text = el.text_content() if tag == "a" else ""
+        text = ""
+        if tag == "a" or tag == "area":
+            href = el.get("href")
+            if not href:
+                continue
+            if tag == "a":
+                text = el.text_content()
             if not text.strip():
                 text = " ".join(i.get("alt", "") for i in el.iter("img")) or el.get("title", "") or el.get("aria-label", "")
-            found.append(ref(el.get("href"), tag, text, el))
+            candidates = [(href, tag)]
         elif tag == "img":
-            alt = el.get("alt", "")
-            found.append(ref(el.get("src"), "img", alt, el))
-            for attr, kind in (("srcset", "srcset"), ("data-srcset", "srcset")):
-                for u in srcset_urls(el.get(attr) or ""):
-                    found.append(ref(u, kind, alt, el))
-            found.append(ref(el.get("data-src"), "data-src", alt, el))
+            text = el.get("alt", "")
+            candidates = [(el.get("src"), "img")]
+            for attr in ("srcset", "data-srcset"):
+                value = el.get(attr)
+                if value:
+                    candidates += [(u, "srcset") for u in srcset_urls(value)]
+            candidates.append((el.get("data-src"), "data-src"))
         elif tag == "source":
-            alt = ""
             pic = el.getparent()
-            if pic is not None and pic.tag == "picture":
+            if pic is None:
+                continue
+            if pic.tag == "picture":
                 # libxml2 does not know <source> is empty and nests the <img> inside it.
                 img = next(pic.iter("img"), None)
-                alt = img.get("alt", "") if img is not None else ""
-            if pic is not None:
-                for attr in ("srcset", "data-srcset"):
-                    for u in srcset_urls(el.get(attr) or ""):
-                        found.append(ref(u, "source", alt, el))
+                text = img.get("alt", "") if img is not None else ""
+            candidates = [(u, "source") for attr in ("srcset", "data-srcset") for u in srcset_urls(el.get(attr) or "")]
         elif tag == "link":
             rel = (el.get("rel") or "").lower().split()
             if "stylesheet" in rel:
-                found.append(ref(el.get("href"), "stylesheet", "", el))
+                candidates = [(el.get("href"), "stylesheet")]
             elif "canonical" in rel:
-                found.append(ref(el.get("href"), "canonical", "", el))
+                candidates = [(el.get("href"), "canonical")]
+            else:
+                continue
         elif tag == "script":
-            found.append(ref(el.get("src"), "script", "", el))
+            candidates = [(el.get("src"), "script")]
         elif tag == "iframe":
-            found.append(ref(el.get("src"), "iframe", el.get("title", ""), el))
-        elif tag == "meta":
-            if (el.get("property") or el.get("name") or "").lower() == "og:image":
-                found.append(ref(el.get("content"), "og:image", "", el))
-        for r in found:
-            if r is not None:
-                yield r
+            text = el.get("title", "")
+            candidates = [(el.get("src"), "iframe")]
+        elif (el.get("property") or el.get("name") or "").lower() == "og:image":  # <meta>
+            candidates = [(el.get("content"), "og:image")]
+        else:
+            continue
+        where = None
+        for href, kind in candidates:
+            if not href:
+                continue
+            resolved = resolve(base, href)
+            if resolved is None:
+                continue
+            if where is None:
+                text, where = _clean(text), region(el)
+            yield Reference(resolved[0], resolved[1], kind, text, where)
