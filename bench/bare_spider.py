@@ -53,7 +53,7 @@ def main() -> None:
     process = AsyncCrawlerProcess({
         "LOG_LEVEL": "ERROR", "ROBOTSTXT_OBEY": True, "CONCURRENT_REQUESTS": args.concurrency,
         "CONCURRENT_REQUESTS_PER_DOMAIN": args.concurrency, "CONCURRENT_ITEMS": 1,
-        "TELNETCONSOLE_ENABLED": False, "HTTPERROR_ALLOW_ALL": True,
+        "TELNETCONSOLE_ENABLED": False, "REMOTE_CONTROL_ENABLED": False, "HTTPERROR_ALLOW_ALL": True,
         "DUPEFILTER_CLASS": "scrapy.dupefilters.BaseDupeFilter",
     })
     process.crawl(BareSpider, url=args.url)

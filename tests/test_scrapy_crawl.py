@@ -23,3 +23,13 @@ def test_scrapy_crawl_audit_writes_a_complete_run(demo_store, tmp_path):
     assert status == "complete"
     assert pages >= 20
     assert {"LINK001", "IMG001", "LINK003"} <= codes
+
+
+def test_the_crawl_retries_every_error_scrapy_retries_but_one_only_an_unused_handler_raises():
+    from scrapy.settings import default_settings
+
+    from crawler import settings
+
+    unused = "scrapy.core.downloader.handlers.http11.TunnelError"
+    assert settings.RETRY_EXCEPTIONS == [e for e in default_settings.RETRY_EXCEPTIONS if e != unused]
+    assert not any("http11" in handler for handler in settings.DOWNLOAD_HANDLERS.values())

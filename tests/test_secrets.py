@@ -90,3 +90,9 @@ def test_a_missing_secret_is_one_line_naming_key_and_variable(tmp_path):
     assert "STOREAUDIT_TEST_EMPTY_TOKEN" in lines[0]
     assert str(cfg) in lines[0]
     assert not any(secret in result.stderr for secret in SECRETS)
+
+
+def test_an_audit_opens_no_remote_console_and_leaves_no_token_file(demo_audit):
+    # Scrapy 2.19 would serve a console that runs Python for whoever reads the token it writes
+    # to the user's state directory: an audit holds store credentials, so there is none.
+    assert demo_audit["_state_files"] == []
