@@ -9,9 +9,9 @@ returns the page's facts, its references (canonical) and its findings; the tree 
 The results are the same as in-process (``read_page`` is the one function both use). Workers
 are spawned (not forked: the crawler runs an event loop and threads) and ignore Ctrl-C, which
 the crawler handles. With ``start_after`` pages the pool is started only once an audit has
-read that many pages in-process, so a small audit never pays for starting processes; the
-audit goes on reading pages itself until a worker has started (0.4–0.6 s of imports), rather
-than leaving its pages waiting for it.
+that many pages read or on their way, so a small audit never pays for starting processes and
+a big one starts them from its first pages; the audit goes on reading pages itself until a
+worker has started (0.4–0.6 s of imports), rather than leaving its pages waiting for it.
 """
 
 from __future__ import annotations
@@ -112,20 +112,31 @@ class PageWork:
         self.processes = processes
         self.start_after = start_after
         self.read_here = 0
+        self.expected = 0  # pages requested and not read yet, as far as the crawl has said
         self.frontier = _frontier(config)
         self._pool: ProcessPoolExecutor | None = None
         self._started: Future[bool] | None = None  # done once a worker answers (start_after > 0)
+
+    def expect_page(self) -> None:
+        """One more page is requested: start the workers as soon as the audit is known to read
+        ``start_after`` pages. A store's home page alone links more than that, so on a big
+        store they start ~0.5 s sooner than after reading them."""
+        self.expected += 1
+        self._start_when_due()
 
     @property
     def elsewhere(self) -> bool:
         """Whether the next page is read by a worker (starting the pool when it is time)."""
         if self.processes < 1:
             return False
-        if self._pool is None and self.read_here >= self.start_after:
+        self._start_when_due()
+        return self._pool is not None and (self._started is None or self._started.done())
+
+    def _start_when_due(self) -> None:
+        if self._pool is None and self.processes >= 1 and self.read_here + self.expected >= self.start_after:
             self._pool = self._new_pool()
             if self.start_after:  # pages are read here until a worker is up
                 self._started = self._pool.submit(_started)
-        return self._pool is not None and (self._started is None or self._started.done())
 
     def _new_pool(self) -> ProcessPoolExecutor:
         # One pool for the whole audit: a worker's memory levels off (~85 MB after 3,000 product
@@ -138,6 +149,7 @@ class PageWork:
                       last_modified: str) -> ParsedPage:
         """Parse in this process; the pipeline runs the page checks on the tree."""
         self.read_here += 1
+        self.expected = max(0, self.expected - 1)
         page, _ = read_page(self.frontier, None, url, body, status=status, depth=depth, encoding=encoding,
                             last_modified=last_modified)
         return page

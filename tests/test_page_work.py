@@ -80,3 +80,20 @@ def test_an_audit_reads_pages_itself_until_its_worker_is_up():
             time.sleep(0.05)
     finally:
         work.close()
+
+
+def test_a_worker_starts_once_the_audit_has_that_many_pages_on_their_way_before_it_reads_them():
+    config = load_config(DEMO_CONFIG)
+    work = PageWork(config, site_hosts=HOSTS, as_of=AS_OF, processes=1, start_after=3)
+    try:
+        work.expect_page()
+        work.expect_page()
+        assert not work.elsewhere and work._pool is None, "two pages to read: a small audit starts no process"
+        work.expect_page()
+        deadline = time.monotonic() + 60
+        while not work.elsewhere:  # the third page's request starts it: no page was read here
+            assert time.monotonic() < deadline, "the worker never came up"
+            time.sleep(0.05)
+        assert work.read_here == 0
+    finally:
+        work.close()

@@ -259,6 +259,8 @@ class AuditSpider(scrapy.Spider):
             return FetchItem(url=url, skipped=f"limit: {held}", same_site=True)
         if not follow and self.head_checks is not None and self.head_checks.take(url, depth, referer):
             return None
+        if follow:
+            self.page_work.expect_page()
         return self._request(url, depth=depth, follow=follow)
 
     # -- checks of URLs that are not followed --------------------------------------------
