@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
+import sqlite3
 import sys
 import textwrap
 from collections.abc import Callable
@@ -494,7 +496,22 @@ def config_example() -> None:
 
 def main() -> None:
     """Console-script entry point."""
-    cli(prog_name="storeaudit")
+    try:
+        cli(prog_name="storeaudit")
+    finally:
+        _skip_the_collections_at_exit()
+
+
+def _skip_the_collections_at_exit() -> None:
+    """The interpreter's collections at exit went through every object an audit leaves,
+    ~130,000, for ~0.35 s; frozen, they are left to the system. What must still happen is done
+    first: each SQLite connection sits in a reference cycle with its statement cache, so only
+    a collection would close it, and closing writes the write-ahead log into the database
+    file. The report and the crawl's queue are closed already."""
+    for obj in gc.get_objects():
+        if type(obj) is sqlite3.Connection:
+            obj.close()
+    gc.freeze()
 
 
 if __name__ == "__main__":  # pragma: no cover
