@@ -9,6 +9,7 @@ characters for scripts written without spaces between words).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -21,7 +22,7 @@ from checks.registry import Finding, page_check
 from checks.text_content import TextBlock, main_blocks, sentences, words
 from crawler.extract import ParsedPage
 
-__all__ = ["FLESCH_LANGS", "TextScores", "clear_caches", "reading_ease", "score_text"]
+__all__ = ["FLESCH_LANGS", "Counts", "TextScores", "clear_caches", "reading_ease", "score_text"]
 
 #: Languages textstat 0.7.4 has Flesch reading-ease constants for; FK grade is English-only.
 FLESCH_LANGS = frozenset({"en", "de", "es", "fr", "it", "nl", "ru"})
@@ -30,6 +31,25 @@ CHARACTER_LANGS = frozenset({"ja", "zh", "ko", "th", "lo", "km", "my"})
 _ENGLISH_MARKERS = frozenset({"the", "and", "of", "to", "is", "for", "with", "you", "your", "it", "in", "a"})
 #: Distinct words whose syllables are remembered per language before the memo starts over.
 SYLLABLE_MEMO_WORDS = 50_000
+
+
+#: textstat 0.7.4's own sentences (``sentence_count``), which its formulas count.
+_TEXTSTAT_SENTENCE = re.compile(r"\b[^.!?]+[.!?]*", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What textstat's formulas count in a text: words, sentences (those of two words or fewer
+    are left out, with at least one in all) and syllables."""
+
+    words: int
+    found: int  # sentences found
+    short: int  # of which two words or fewer
+    syllables: int
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(self.words + other.words, self.found + other.found, self.short + other.short,
+                      self.syllables + other.syllables)
 
 
 class _Scorer(textstatistics):
@@ -42,19 +62,57 @@ class _Scorer(textstatistics):
     language also replaces textstat's global ``set_lang``, so no lock is needed, and English
     is always hyphenated with textstat's default ``en_US`` patterns (pyphen's plain ``en``
     differs; with the global ``set_lang`` it was used for English after any other language).
+
+    ``scores`` runs textstat's formulas on counts worked out beforehand (``count``), so a
+    page's text as a whole is scored from the sums of its paragraphs' counts, not read again.
     """
 
     def __init__(self, lang: str) -> None:
         super().__init__()
+        self.lang = lang
         self.set_lang("en_US" if lang == "en" else lang)
         self.syllables: dict[str, int] = {}
-        self._last: tuple[str, int] = ("", 0)
+        self._given: tuple[str, Counts] | None = None
+
+    def count(self, text: str) -> Counts:
+        """textstat's counts of ``text``, each read once."""
+        found = _TEXTSTAT_SENTENCE.findall(text)
+        lexicon_count = super().lexicon_count
+        return Counts(lexicon_count(text), len(found), sum(1 for sentence in found if lexicon_count(sentence) <= 2),
+                      self._syllables(text))
+
+    def scores(self, text: str, counts: Counts, *, grade: bool = True) -> tuple[float, float | None]:
+        """Flesch reading ease (rounded to 0.1) and, in English when ``grade``, the
+        Flesch-Kincaid grade of ``text``, by textstat's formulas on ``counts``
+        (``count(text)`` or the sum of its parts')."""
+        self._given = (text, counts)
+        try:
+            ease = round(float(self.flesch_reading_ease(text)), 1)
+            return ease, float(self.flesch_kincaid_grade(text)) if grade and self.lang == "en" else None
+        finally:
+            self._given = None
+
+    # textstat's formulas ask for these of the text they score: it is the given one.
+
+    def lexicon_count(self, text: str, removepunct: bool = True) -> int:
+        given = self._given
+        if given is not None and text is given[0] and removepunct:
+            return given[1].words
+        return super().lexicon_count(text, removepunct)
+
+    def sentence_count(self, text: str) -> int:
+        given = self._given
+        if given is not None and text is given[0]:
+            return max(1, given[1].found - given[1].short)
+        return super().sentence_count(text)
 
     def syllable_count(self, text: str, lang: str | None = None) -> int:
-        # The FK grade asks again for the text whose reading ease was just worked out
-        # (textstat's own cache of this method keys the two calls differently).
-        if text is self._last[0]:
-            return self._last[1]
+        given = self._given
+        if given is not None and text is given[0]:
+            return given[1].syllables
+        return self._syllables(text)
+
+    def _syllables(self, text: str) -> int:
         words_ = self.remove_punctuation(text.lower()).split()
         memo = self.syllables
         if len(memo) > SYLLABLE_MEMO_WORDS:
@@ -65,7 +123,6 @@ class _Scorer(textstatistics):
             if n is None:
                 n = memo[word] = len(self.pyphen.positions(word)) + 1
             count += n
-        self._last = (text, count)
         return count
 
 
@@ -96,16 +153,41 @@ def score_text(text: str, lang: str) -> TextScores:
     """Flesch reading ease (and FK grade for English) of ``text``; cached by text, so a
     paragraph repeated on many pages is scored once. 1,024 texts: on the generated catalogue
     8,192 hit 7 % of calls and held ~10 MB of unique product descriptions per process."""
-    grade = float(_scorer(lang).flesch_kincaid_grade(text)) if lang == "en" else None
-    return TextScores(len(words(text)), len(sentences(text)), reading_ease(text, lang), grade)
+    return _text_scores(text, lang, _scorer(lang).count(text))
+
+
+def _text_scores(text: str, lang: str, counts: Counts, n_words: int | None = None) -> TextScores:
+    ease, grade = _scorer(lang).scores(text, counts)
+    return TextScores(len(words(text)) if n_words is None else n_words, len(sentences(text)), ease, grade)
 
 
 @lru_cache(maxsize=256)
 def reading_ease(text: str, lang: str) -> float:
-    """Flesch reading ease of ``text`` alone: what ranks a page's paragraphs and sentences,
-    which need no word, sentence or grade counts of their own. Cached for the page at hand
-    (its hardest paragraph is scored again in full); few texts repeat across pages."""
-    return round(float(_scorer(lang).flesch_reading_ease(text)), 1)
+    """Flesch reading ease of ``text`` alone: what ranks a page's sentences, which need no
+    word, sentence or grade counts of their own. Cached for the page at hand."""
+    scorer = _scorer(lang)
+    return scorer.scores(text, scorer.count(text), grade=False)[0]
+
+
+def _page_scores(prose: list[str], text: str, lang: str, n_words: int) -> tuple[TextScores, str, TextScores]:
+    """The scores of a page's text (its paragraphs, joined by newlines), its hardest paragraph
+    and that paragraph's scores.
+
+    Each paragraph is counted once. The text as a whole is scored from the sums of their
+    counts when textstat would split it where the paragraphs end (each ends a sentence with
+    ., ! or ?), which is how product copy reads; else it is counted as a whole. The sums were
+    ~45 % of the readability check's CPU when the text was read a second time.
+    """
+    scorer = _scorer(lang)
+    counted = [(paragraph, scorer.count(paragraph)) for paragraph in prose]
+    eases = [scorer.scores(paragraph, counts, grade=False)[0] for paragraph, counts in counted]
+    hardest = min(range(len(prose)), key=eases.__getitem__)
+    if all(paragraph[-1] in ".!?" for paragraph in prose[:-1]):
+        total = sum((counts for _, counts in counted[1:]), counted[0][1])
+    else:
+        total = scorer.count(text)
+    paragraph, counts = counted[hardest]
+    return _text_scores(text, lang, total, n_words), paragraph, _text_scores(paragraph, lang, counts)
 
 
 def clear_caches() -> None:
@@ -129,15 +211,18 @@ def _scoring_language(page: ParsedPage, blocks: list[TextBlock]) -> str:
     return ""
 
 
-def _prose(blocks: list[TextBlock]) -> list[str]:
-    """Blocks that are prose (not code, not single labels), each ending like a sentence."""
+def _prose(blocks: list[TextBlock]) -> tuple[list[str], int]:
+    """Blocks that are prose (not code, not single labels), each ending like a sentence, and
+    their words in all (what ``words`` finds in them joined by newlines: no word spans two)."""
     out = []
+    total = 0
     for b in blocks:
-        if b.code or len(words(b.text)) < 4:
+        n = 0 if b.code else len(words(b.text))
+        if n < 4:
             continue
-        text = b.text if b.text[-1:] in ".!?…:;" else b.text + "."
-        out.append(text)
-    return out
+        out.append(b.text if b.text[-1:] in ".!?…:;" else b.text + ".")
+        total += n
+    return out, total
 
 
 @dataclass(frozen=True)
@@ -170,14 +255,14 @@ def hard_to_read(page: ParsedPage, options: ReadabilityOptions, context: PageCon
         return
     blocks = main_blocks(page)
     lang = _scoring_language(page, blocks)
-    prose = _prose(blocks)
-    text = "\n".join(prose)
-    if not lang or len(words(text)) < options.min_words:
+    prose, n_words = _prose(blocks)
+    if not lang or n_words < options.min_words:
         return
+    text = "\n".join(prose)
     strict = path_matches(page.url, options.strict_urls)
     min_ease = options.strict_min_reading_ease if strict else options.min_reading_ease
     max_grade = options.strict_max_grade if strict else options.max_grade
-    scores = score_text(text, lang)
+    scores, paragraph, worst = _page_scores(prose, text, lang, n_words)
     problems = []
     if scores.reading_ease < min_ease:
         problems.append(f"reading ease {scores.reading_ease} (under {min_ease})")
@@ -185,8 +270,6 @@ def hard_to_read(page: ParsedPage, options: ReadabilityOptions, context: PageCon
         problems.append(f"grade {scores.grade} (over {max_grade})")
     if scores.avg_sentence_words > options.max_avg_sentence_words:
         problems.append(f"{scores.avg_sentence_words} words per sentence (over {options.max_avg_sentence_words})")
-    paragraph = min(prose, key=lambda p: reading_ease(p, lang))
-    worst = score_text(paragraph, lang)
     if worst.words >= options.min_paragraph_words and worst.reading_ease < min_ease and not problems:
         problems.append(f"a paragraph with reading ease {worst.reading_ease} (under {min_ease})")
     if not problems:

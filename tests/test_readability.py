@@ -10,12 +10,16 @@ from datetime import date
 from pathlib import Path
 
 import textstat
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from textstat.textstat import textstatistics
 
 import checks  # noqa: F401
 from checks.context import PageContext
+from checks import readability
 from checks.readability import clear_caches, score_text
 from checks.registry import REGISTRY
-from checks.text_content import main_blocks
+from checks.text_content import main_blocks, sentences, words
 from config import load_config
 from crawler.extract import parse_page
 
@@ -117,3 +121,28 @@ def test_readability_runs_with_no_network(tmp_path):
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("ok ") and proc.stdout.split()[2] == "1"
+
+
+# Paragraphs as _prose makes them: words of letters (a Greek capital sigma, whose lower case
+# depends on what follows), apostrophes and hyphens; commas, quotes and parentheses; each
+# ending like a sentence, sometimes with the ":", ";" or "…" that textstat does not end one with.
+WORD = st.text(alphabet="abcdeiouyrstlnmkpΣ'’-", min_size=1, max_size=12)
+SENTENCE = st.builds(lambda ws, mark: " ".join(ws) + mark, st.lists(WORD, min_size=1, max_size=14),
+                     st.sampled_from([".", "!", "?", "...", ",", ";", ":", "…", '."', ".)"]))
+PARAGRAPH = st.builds(lambda ss, end: " ".join(ss).rstrip(",") + end, st.lists(SENTENCE, min_size=1, max_size=4),
+                      st.sampled_from([".", ".", ".", "!", "?", ":", ";", "…"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PARAGRAPH, min_size=1, max_size=6), st.sampled_from(["en", "de", "es"]))
+def test_a_page_is_scored_as_textstat_scores_its_text_though_counted_by_paragraph(prose, lang):
+    text = "\n".join(prose)
+    scores, hardest, worst = readability._page_scores(prose, text, lang, len(words(text)))
+
+    textstat_alone = textstatistics()
+    textstat_alone.set_lang("en_US" if lang == "en" else lang)
+    assert scores.reading_ease == round(textstat_alone.flesch_reading_ease(text), 1)
+    assert scores.grade == (textstat_alone.flesch_kincaid_grade(text) if lang == "en" else None)
+    assert (scores.words, scores.sentences) == (len(words(text)), len(sentences(text)))
+    assert hardest == min(prose, key=lambda p: round(textstat_alone.flesch_reading_ease(p), 1))
+    assert worst.reading_ease == round(textstat_alone.flesch_reading_ease(hardest), 1)
