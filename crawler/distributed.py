@@ -136,6 +136,9 @@ class _Rows:
     def extend(self, table: str, rows: Iterable[dict[str, Any]]) -> None:
         self.tables.setdefault(table, []).extend(rows)
 
+    def add_values(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        self.extend(table, (dict(zip(columns, row)) for row in rows))  # Redis carries them as JSON objects
+
     @contextmanager
     def together(self) -> Iterator[None]:
         yield

@@ -26,11 +26,21 @@ logger = logging.getLogger(__name__)
 __all__ = ["StorePipeline", "link_rows", "page_row"]
 
 
+LINK_COLUMNS = ("run_id", "source", "target", "fragment", "kind", "text", "region")
+FETCH_COLUMNS = ("run_id", "url", "method", "status", "error", "skipped", "content_type", "size", "final_url",
+                 "chain", "elapsed_ms", "same_site", "last_modified")
+
+
+def link_values(run_id: int, page: ParsedPage) -> list[tuple[Any, ...]]:
+    """The ``links`` rows of a parsed page, one edge per reference, as values of LINK_COLUMNS."""
+    source = page.url
+    return [(run_id, source, r.url, r.fragment, r.kind, r.text, r.region) for r in page.refs]
+
+
 def link_rows(run_id: int, page: ParsedPage) -> Iterator[dict[str, Any]]:
     """The ``links`` rows of a parsed page: one edge per reference."""
-    for r in page.refs:
-        yield {"run_id": run_id, "source": page.url, "target": r.url, "fragment": r.fragment,
-               "kind": r.kind, "text": r.text, "region": r.region}
+    for values in link_values(run_id, page):
+        yield dict(zip(LINK_COLUMNS, values))
 
 
 def page_row(run_id: int, page: ParsedPage) -> dict[str, Any]:
@@ -102,19 +112,16 @@ class StorePipeline:
 
     def _write_fetch(self, fetch: FetchItem) -> None:
         self._count("fetches")
-        self.writer.add("fetches", {
-            "run_id": self.run_id, "url": fetch.url, "method": fetch.method, "status": fetch.status,
-            "error": fetch.error, "skipped": fetch.skipped, "content_type": fetch.content_type,
-            "size": fetch.size, "final_url": fetch.final_url or fetch.url,
-            "chain": json.dumps(fetch.chain) if fetch.chain else "", "elapsed_ms": fetch.elapsed_ms,
-            "same_site": int(fetch.same_site), "last_modified": fetch.last_modified,
-        })
+        self.writer.add_values("fetches", FETCH_COLUMNS, [(
+            self.run_id, fetch.url, fetch.method, fetch.status, fetch.error, fetch.skipped, fetch.content_type,
+            fetch.size, fetch.final_url or fetch.url, json.dumps(fetch.chain) if fetch.chain else "",
+            fetch.elapsed_ms, int(fetch.same_site), fetch.last_modified)])
 
     def _write_page(self, item: PageItem) -> None:
         page = item.page
         run_id = self.run_id
         self.writer.add("pages", page_row(run_id, page))
-        self.writer.extend("links", link_rows(run_id, page))
+        self.writer.add_values("links", LINK_COLUMNS, link_values(run_id, page))
         found = item.findings if item.findings is not None else self.page_checks.run(page)
         findings = [self.page_checks.row(run_id, f) for f in found]
         self.writer.extend("findings", findings)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from storeaudit.store import SCHEMA_VERSION, create_run, insert_rows, open_db
+from storeaudit.store import SCHEMA_VERSION, BatchWriter, create_run, insert_rows, open_db
 
 LINKS = [
     {"run_id": 1, "source": "http://s/", "target": "http://s/a", "fragment": "", "kind": "a", "text": "A", "region": "nav"},
@@ -24,6 +24,24 @@ def test_links_read_back_as_written_and_each_url_is_stored_once(tmp_path):
                                             for row in LINKS + LINKS[:1]), key=str)
     assert db.execute("select count(*) from link_edges").fetchone()[0] == 4
     assert sorted(u for (u,) in db.execute("select url from urls")) == ["http://s/", "http://s/a", "http://s/i.png"]
+
+
+def test_rows_given_as_values_are_written_as_the_same_rows_in_the_order_added(tmp_path):
+    columns = tuple(LINKS[0])
+    as_dicts, as_values = open_db(tmp_path / "dicts.db"), open_db(tmp_path / "values.db")
+    for db, values in ((as_dicts, False), (as_values, True)):
+        writer = BatchWriter(db)
+        with writer.together():
+            writer.add("links", LINKS[0])
+            if values:
+                writer.add_values("links", columns, [tuple(row.values()) for row in LINKS[1:]])
+            else:
+                writer.extend("links", LINKS[1:])
+            writer.add("links", {**LINKS[0], "text": "again"})
+        writer.flush()
+    sql = "select run_id, source_id, target_id, fragment, kind, text, region from link_edges order by rowid"
+    assert as_values.execute(sql).fetchall() == as_dicts.execute(sql).fetchall()
+    assert len(as_values.execute(sql).fetchall()) == 4
 
 
 def test_a_fetch_is_one_row_per_url_in_a_table_that_is_its_key(tmp_path):
