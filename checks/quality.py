@@ -40,9 +40,14 @@ def placeholder_text(page: ParsedPage, options: None, context: PageContext) -> I
     if not _ok_page(page):
         return
     product = is_product_page(page)
-    for block in main_blocks(page):
+    blocks = main_blocks(page)
+    wanted = _PLACEHOLDER_WORDS if product else ("lorem",)
+    everything = "\n".join(b.text for b in blocks).lower()
+    if not any(w in everything for w in wanted):
+        return  # most pages: one look at all their text instead of one per block
+    for block in blocks:
         low = block.text.lower()
-        if block.code or not any(w in low for w in (_PLACEHOLDER_WORDS if product else ("lorem",))):
+        if block.code or not any(w in low for w in wanted):
             continue
         found = [m.group(0) for m in _LOREM.finditer(block.text)]
         if product:

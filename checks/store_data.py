@@ -201,6 +201,9 @@ def _stock_signals(page: ParsedPage) -> dict[str, str]:
     for el in root.iter("span", "p", "div", "strong", "em", "b", "li", "small", "label"):  # type: ignore[union-attr]
         if len(el) > 3 or page.region(el) != "main":  # the region first: it is remembered per tree
             continue
+        own = el.text
+        if own and len(own) > 40 and len(" ".join(own.split())) > 40:
+            continue  # its own text alone is longer than a label: a paragraph, not a marker
         text = _WS.sub(" ", el.text_content()).strip()
         if not text or len(text) > 40:
             continue
