@@ -20,7 +20,7 @@ PRODUCT_URLS = ("/product/**", "/products/**", "/p/**", "/item/**", "**/*-p-*")
 CATEGORY_URLS = ("/category/**", "/categories/**", "/collections/*", "/c/**")
 LEGAL_URLS = ("**/terms*", "**/privacy*", "**/cookie*", "**/legal/**", "**/imprint*", "**/impressum*",
               "**/agb*", "**/conditions*", "**/gdpr*", "**/disclaimer*")
-_TYPED = etree.XPath("//*[@itemtype]")
+_ITEMTYPES = etree.XPath("//@itemtype", smart_strings=False)
 
 
 def path_matches(url: str, globs: tuple[str, ...] | list[str]) -> bool:
@@ -36,8 +36,8 @@ def is_product_page(page: ParsedPage, product_urls: tuple[str, ...] = PRODUCT_UR
         root = page.root
         found = False
         if root is not None:
-            found = any("schema.org/product" == (el.get("itemtype") or "").lower().rstrip("/").split("//")[-1]
-                        for el in _TYPED(root)) \
+            found = any("schema.org/product" == itemtype.lower().rstrip("/").split("//")[-1]
+                        for itemtype in _ITEMTYPES(root)) \
                 or any(str(o.get("@type", "")).lower() == "product" for o in page.schema().objects) \
                 or any((m.get("property") or "").lower() == "og:type" and (m.get("content") or "").lower() == "product"
                        for m in root.iter("meta"))

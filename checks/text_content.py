@@ -89,8 +89,9 @@ def _blocks(root: etree._Element | None) -> list[TextBlock]:
         tag = el.tag
         if not isinstance(tag, str) or not tag or tag in _INVISIBLE:
             return
-        attributes = bool(el.keys())
-        if attributes and _hidden(el):
+        keys = el.keys()
+        attributes = bool(keys)
+        if attributes and ("hidden" in keys or "aria-hidden" in keys or "style" in keys) and _hidden(el):
             return
         main = in_main and not _outside_main(el, tag, in_section, attributes)
         code = in_code or tag in ("pre", "code", "kbd", "samp")
