@@ -97,3 +97,30 @@ def test_a_worker_starts_once_the_audit_has_that_many_pages_on_their_way_before_
         assert work.read_here == 0
     finally:
         work.close()
+
+
+def test_pages_are_read_in_the_crawler_once_a_worker_dies():
+    config = load_config(DEMO_CONFIG)
+    pages = demo_pages()[:4]
+    work = PageWork(config, site_hosts=HOSTS, as_of=AS_OF, processes=1, start_after=0)
+
+    async def read(url: str, body: bytes):
+        return await work.read_elsewhere(url, body, status=200, depth=1, encoding=None, last_modified="")
+
+    async def audit() -> list:
+        assert work.elsewhere
+        first = await read(*pages[0])
+        (worker,) = work._pool._processes.values()  # type: ignore[union-attr]
+        worker.kill()  # as the kernel's OOM killer would
+        worker.join(10)
+        rest = await asyncio.gather(*(read(url, body) for url, body in pages[1:]))
+        return [first, *rest]
+
+    try:
+        results = asyncio.run(audit())
+    finally:
+        work.close()
+    assert results[0][1] is not None, "the first page was read and checked by the worker"
+    assert [page.url for page, _ in results] == [url for url, _ in pages]
+    assert all(findings is None for _, findings in results[1:]), "the rest were read here: the pipeline checks them"
+    assert not work.elsewhere
