@@ -169,6 +169,13 @@ def reading_ease(text: str, lang: str) -> float:
     return scorer.scores(text, scorer.count(text), grade=False)[0]
 
 
+@lru_cache(maxsize=1024)
+def _counted(paragraph: str, lang: str) -> Counts:
+    """textstat's counts of a paragraph, cached by text: one repeated on many pages (a delivery
+    note, "You may also like") is counted once."""
+    return _scorer(lang).count(paragraph)
+
+
 def _page_scores(prose: list[str], text: str, lang: str, n_words: int) -> tuple[TextScores, str, TextScores]:
     """The scores of a page's text (its paragraphs, joined by newlines), its hardest paragraph
     and that paragraph's scores.
@@ -179,7 +186,7 @@ def _page_scores(prose: list[str], text: str, lang: str, n_words: int) -> tuple[
     ~45 % of the readability check's CPU when the text was read a second time.
     """
     scorer = _scorer(lang)
-    counted = [(paragraph, scorer.count(paragraph)) for paragraph in prose]
+    counted = [(paragraph, _counted(paragraph, lang)) for paragraph in prose]
     eases = [scorer.scores(paragraph, counts, grade=False)[0] for paragraph, counts in counted]
     hardest = min(range(len(prose)), key=eases.__getitem__)
     if all(paragraph[-1] in ".!?" for paragraph in prose[:-1]):
@@ -194,6 +201,7 @@ def clear_caches() -> None:
     """Forget scored texts and counted words (the audit calls this before its report)."""
     score_text.cache_clear()
     reading_ease.cache_clear()
+    _counted.cache_clear()
     for scorer in _scorers.values():
         scorer.syllables.clear()
         scorer._cache_clear()
