@@ -153,7 +153,7 @@ def score_text(text: str, lang: str) -> TextScores:
     """Flesch reading ease (and FK grade for English) of ``text``; cached by text, so a
     paragraph repeated on many pages is scored once. 1,024 texts: on the generated catalogue
     8,192 hit 7 % of calls and held ~10 MB of unique product descriptions per process."""
-    return _text_scores(text, lang, _scorer(lang).count(text))
+    return _text_scores(text, lang, _counted(text, lang))
 
 
 def _text_scores(text: str, lang: str, counts: Counts, n_words: int | None = None) -> TextScores:

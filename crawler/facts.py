@@ -96,14 +96,13 @@ class Schema:
         return [v for v in values if v]
 
 
-def availability(root: etree._Element, schema: Schema, lowered: str | None = None) -> str:
-    """'out-of-stock', 'in-stock' or '' from schema.org availability or a visible marker.
-    ``lowered`` is the page's text in lower case, when the caller has it already."""
+def availability(root: etree._Element, schema: Schema, lowered: str) -> str:
+    """'out-of-stock', 'in-stock' or '' from schema.org availability or a visible marker;
+    ``lowered`` is the page's text in lower case (``ParsedPage.text()``)."""
     states = {v.rsplit("/", 1)[-1].lower().replace("_", "") for v in schema.values("availability")}
     if states & set(_OUT):
         return "out-of-stock"
-    text = root.text_content().lower() if lowered is None else lowered
-    if not _says_out_of_stock(text):  # a fast pass over the text first
+    if not _says_out_of_stock(lowered):  # a fast pass over the text first
         return "in-stock" if any(s.startswith("instock") for s in states) else ""
     for el in root.iter("span", "p", "div", "strong", "em", "b", "li", "button", "small", "label"):
         if len(el) > 3:  # a marker is a short label, not a container
@@ -124,10 +123,10 @@ def _says_out_of_stock(text: str) -> bool:
     return any(w in text for w in _OUT_OF_STOCK_WORDS) or any(p.search(text) for p in _OUT_OF_STOCK_PHRASES)
 
 
-def copyright_year(root: etree._Element, lowered: str | None = None) -> int | None:
-    """The latest year of a copyright notice in the page footer (``© 2019–2024`` → 2024)."""
-    text = root.text_content().lower() if lowered is None else lowered
-    if "©" not in text and "copyright" not in text and "(c)" not in text:  # a fast pass first
+def copyright_year(root: etree._Element, lowered: str) -> int | None:
+    """The latest year of a copyright notice in the page footer (``© 2019–2024`` → 2024);
+    ``lowered`` is the page's text in lower case."""
+    if "©" not in lowered and "copyright" not in lowered and "(c)" not in lowered:  # a fast pass first
         return None
     for el in _FOOTER_TAGS(root) or _FOOTER_HINTS(root):
         m = _COPYRIGHT.search(el.text_content())

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from checks import readability
 from checks.readability import score_text
 from crawler import urls
 from storeaudit.audit import release_crawl_memory
@@ -19,11 +20,13 @@ def test_the_crawl_caches_are_emptied_before_the_report():
     urls.normalize("http://127.0.0.1:8000/c?b=2&a=1")  # not plain: canonicalised and remembered
     score_text("Short words. Short lines.", "en")
     assert urls._canonical.cache_info().currsize and score_text.cache_info().currsize
+    assert readability._counted.cache_info().currsize, "the paragraph counts TEXT001 keeps"
 
     release_crawl_memory()
 
     assert urls._canonical.cache_info().currsize == 0
     assert score_text.cache_info().currsize == 0
+    assert readability._counted.cache_info().currsize == 0
 
 
 def test_the_end_of_an_audit_can_be_replayed_step_by_step(demo_audit, tmp_path):
