@@ -21,6 +21,7 @@ have more requests in flight to a host than the config allows (crawler/runner.py
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Mapping
@@ -41,6 +42,8 @@ from crawler.middlewares import retry_after_seconds
 from crawler.urls import host_key
 
 __all__ = ["HEAD_REFUSED", "Answer", "HeadChecks", "head_checks_for"]
+
+logger = logging.getLogger(__name__)
 
 #: Statuses with which a server refuses HEAD but may serve GET (the spider then sends GET).
 HEAD_REFUSED = frozenset({403, 405, 501})
@@ -152,46 +155,69 @@ class HeadChecks:
             await self._room.wait()
 
     def _pump(self, host: str) -> None:
+        """Start a lane for ``host`` while it has URLs queued and room (per host and in all)."""
         queue = self._queues.get(host)
         while queue and self._active[host] < self.per_host:
             if self._in_flight >= self.total:
                 self._starved.add(host)
                 return
-            url, depth, referer = queue.popleft()
+            first = queue.popleft()
             self._active[host] += 1
             self._in_flight += 1
-            task = asyncio.get_event_loop().create_task(self._check(host, url, depth, referer))
+            task = asyncio.get_running_loop().create_task(self._lane(host, first))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         if not queue:
             self._queues.pop(host, None)
 
-    async def _check(self, host: str, url: str, depth: int, referer: str) -> None:
+    async def _lane(self, host: str, job: tuple[str, int, str]) -> None:
+        """Check ``job``, then the host's next queued URL, until none is left: one task per
+        connection in use rather than per URL (a task each cost ~5 µs, ~36 a page)."""
         try:
-            outcome = await self._head(host, url, referer)
-            if isinstance(outcome, Answer) and outcome.status in self.retry_codes:
-                outcome = await self._retry_after(outcome)
-            if self.closed:
-                return
-            if isinstance(outcome, Answer):
-                self.stats["answered"] += 1
-                await self.answered(url, depth, outcome)
-            else:
-                self.stats["handed_back"] += 1
-                self.hand_back(url, depth, referer, outcome == RETRY)
+            while True:
+                try:
+                    await self._check(host, *job)
+                except Exception:  # a bug must not strand the URLs queued behind this one
+                    logger.exception("checking %s failed", job[0])
+                finally:
+                    self.pending -= 1
+                queue = self._queues.get(host)
+                if self.closed or not queue:
+                    break
+                job = queue.popleft()
+                if not queue:
+                    del self._queues[host]
+                self._made_room()
         finally:
             self._active[host] -= 1
             self._in_flight -= 1
-            self.pending -= 1
             if not self.closed:
                 self._pump(host)
                 for waiting in list(self._starved):
                     self._starved.discard(waiting)
                     self._pump(waiting)
-                if self._room is not None and self.backlog < MAX_BACKLOG:
-                    self._room.set()
-                if not self.pending:
-                    self.drained()
+                self._made_room()
+
+    def _made_room(self) -> None:
+        if self.closed:
+            return
+        if self._room is not None and self.backlog < MAX_BACKLOG:
+            self._room.set()
+        if not self.pending:
+            self.drained()
+
+    async def _check(self, host: str, url: str, depth: int, referer: str) -> None:
+        outcome = await self._head(host, url, referer)
+        if isinstance(outcome, Answer) and outcome.status in self.retry_codes:
+            outcome = await self._retry_after(outcome)
+        if self.closed:
+            return
+        if isinstance(outcome, Answer):
+            self.stats["answered"] += 1
+            await self.answered(url, depth, outcome)
+        else:
+            self.stats["handed_back"] += 1
+            self.hand_back(url, depth, referer, outcome == RETRY)
 
     async def _retry_after(self, answer: Answer) -> Answer | str:
         """RETRY once the Retry-After of an overload is waited out; a longer wait than

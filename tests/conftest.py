@@ -53,12 +53,14 @@ def demo_audit(demo_store, tmp_path_factory) -> dict[str, Any]:
     """One JSON audit of the demo store, shared by the tests that read its findings."""
     folder = tmp_path_factory.mktemp("demo-audit")
     state = folder / "state"  # where Scrapy and other tools would leave files of their own (XDG)
+    before = len(demo_store.requests)  # the store is shared: other tests' audits hit it too
     result = run_cli("audit", demo_store.url, "--config", str(DEMO_CONFIG), "--db", str(folder / "audit.db"),
                      "--format", "json", "--output", "-", "--as-of", "2026-11-25", env={"XDG_STATE_HOME": str(state)})
     assert result.code in (0, 1), result.stderr
     data = result.json()
     data["_state_files"] = sorted(str(p.relative_to(state)) for p in state.rglob("*"))
     data["_exit_code"] = result.code
+    data["_requests"] = demo_store.requests[before:]  # (method, path) of each request this audit made
     data["_db"] = str(folder / "audit.db")
     data["_db_files"] = sorted(p.name for p in folder.glob("audit.db*"))  # as the audit left them
     return data

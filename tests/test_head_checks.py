@@ -268,3 +268,33 @@ def test_a_header_that_is_not_ascii_is_stored_as_the_server_sent_it(tmp_path, fa
     with sqlite3.connect(tmp_path / "a.db") as conn:
         row = conn.execute("select method, status, content_type from fetches where url like '%/img/odd.jpg'").fetchone()
     assert row == ("HEAD", 200, 'image/jpeg; name="caf\xe9.jpg"')
+
+
+def test_a_check_that_fails_does_not_strand_the_urls_queued_behind_it(caplog):
+    """One task checks a host's queued URLs one after another: an error recording one answer
+    is logged, and the URLs behind it are still checked (else the crawl would wait forever)."""
+    images = {f"/img/{n}.jpg": ("image/jpeg", b"jpeg") for n in range(6)}
+
+    async def scenario(site: RouteSite) -> list[str]:
+        done = asyncio.Event()
+        answered: list[str] = []
+
+        async def on_answer(url: str, depth: int, answer: Answer) -> None:
+            if url.endswith("/1.jpg"):
+                raise RuntimeError("the database is gone")
+            answered.append(url.removeprefix(site.url))
+
+        checks = HeadChecks(per_host=1, total=1, timeout=5, headers={}, retry_codes=frozenset(), max_retry_after=5,
+                            allows=lambda url: True, extra_headers=lambda url: {}, answered=on_answer,
+                            hand_back=lambda *args: None, drained=done.set)
+        for path in images:
+            checks.take(site.url + path, 1)
+        await asyncio.wait_for(done.wait(), 10)
+        assert checks.pending == 0
+        await checks.close()
+        return answered
+
+    with RouteSite(images) as site:
+        answered = asyncio.run(scenario(site))
+    assert answered == [f"/img/{n}.jpg" for n in (0, 2, 3, 4, 5)]
+    assert "the database is gone" in caplog.text

@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crawler.head_client import HeadClient, HeadError, NotSendable
 
@@ -273,3 +275,48 @@ def test_nothing_is_kept_for_a_host_once_it_has_no_idle_connection():
         await client.close()
 
     serve(then_close, test)
+
+
+def test_a_kept_alive_connection_whose_answer_stalls_times_out_and_is_not_reused():
+    """The deadline is swept for every connection, not only for fresh ones."""
+    async def answer_once_then_stall(reader, writer):
+        await reader.request()
+        writer.write(OK)
+        await writer.drain()
+        await reader.request()
+        await asyncio.sleep(5)
+
+    async def test(base, requests, connections):
+        client = HeadClient(timeout=0.3, headers={})
+        assert (await client.head(f"{base}/a.jpg"))[0] == 200
+        with pytest.raises(TimeoutError):
+            await client.head(f"{base}/b.jpg")
+        assert client._idle == {}  # the stalled connection is closed, not kept for the next request
+        assert (await client.head(f"{base}/c.jpg"))[0] == 200
+        assert len(connections) == 2
+        await client.close()
+
+    serve(answer_once_then_stall, test)
+
+
+_URL_PART = st.text(alphabet="aZ09-._~%:/?#[]@!$&'()*+,;= \t\nÿ", max_size=12)
+
+
+@given(scheme=st.sampled_from(["http", "https", "HTTP", "ftp", "", "mailto"]),
+       sep=st.sampled_from(["://", ":/", ":", "//"]),
+       host=st.sampled_from(["127.0.0.1", "Shop.Example", "127.0.0.1:8080", "[::1]:81", "a:b@h", "h:x", ""]),
+       rest=_URL_PART, referer=st.sampled_from(["", "http://127.0.0.1/p", "http://a/\nX: 1"]))
+@settings(max_examples=400, deadline=None)
+def test_the_request_is_the_one_urlsplit_makes_of_the_url(scheme, sep, host, rest, referer):
+    """The request line and Host header come from a fast split of the URL; whatever the URL,
+    they are those ``urlsplit`` gives (or both refuse it)."""
+    client = HeadClient(timeout=5, headers={"User-Agent": "t"})
+    url, headers = f"{scheme}{sep}{host}{rest}", {"Referer": referer} if referer else {}
+
+    def made(request_bytes):
+        try:
+            return request_bytes(url, headers)
+        except NotSendable:
+            return "not sendable"
+
+    assert made(client._request_bytes) == made(client._request_bytes_split)
