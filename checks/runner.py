@@ -11,13 +11,15 @@ from dataclasses import replace
 from typing import Any
 
 from datetime import date
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from checks.context import PageContext, RunContext
 from checks.registry import REGISTRY, Check, Finding, checks_of_kind
 from config import Config
 from crawler.extract import ParsedPage
+
+if TYPE_CHECKING:  # page workers import this module and must not load the database's
+    import sqlite_utils
 
 logger = logging.getLogger(__name__)
 
@@ -163,6 +165,8 @@ class _Threaded:
             return self.claimed - 1
 
     def _work(self) -> None:
+        import sqlite_utils
+
         db = sqlite_utils.Database(self.path)
         with self.lock:
             self.connections.append(db)

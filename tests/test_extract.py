@@ -130,3 +130,20 @@ def test_links_in_a_promotion_banner_are_found_whatever_the_banner_is_called():
     plain = parse_page("http://s.test/", b'<html><body><div class="wholesale-info"><a href="/trade">Trade</a></div>'
                        b'</body></html>')
     assert plain.promo_links == [], "a word that only contains a hint is not one"
+
+
+def test_a_page_comes_back_from_a_page_worker_as_it_was_sent():
+    """Workers pickle a page's references as plain tuples (crawler/page_work.py): the page
+    that arrives has every reference, with every field, as Reference objects again."""
+    import pickle
+
+    from crawler.extract import Reference
+
+    page = parse_page("https://shop.test/product/kettle", PAGE)
+    page.root = None  # a worker drops the tree, and what checks derived from it, before it sends the page
+    page.derived.clear()
+    page.refs[0].raw = "https://shop.test/a.css?utm_source=mail"  # as canonical_refs keeps it
+    back = pickle.loads(pickle.dumps(page))
+    assert back == page
+    assert all(type(ref) is Reference for ref in back.refs)
+    assert back.refs[0].raw == "https://shop.test/a.css?utm_source=mail"
