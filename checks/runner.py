@@ -8,10 +8,8 @@ import queue
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any
-
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from checks.context import PageContext, RunContext
 from checks.registry import REGISTRY, Check, Finding, checks_of_kind
@@ -65,18 +63,6 @@ class PageCheckRunner:
     @staticmethod
     def row(run_id: int, f: Finding) -> dict[str, Any]:
         return finding_row(run_id, f)
-
-
-#: Findings a check run ahead on the helper thread hands over at a time, and how many such
-#: batches may wait for the caller before the helper waits too: memory stays bounded however
-#: many findings a check has (~110,000 broken-link findings at 100,000 pages).
-AHEAD_BATCH = 500
-AHEAD_BATCHES = 8
-_DONE = object()
-
-
-class _Stopped(Exception):
-    """The caller gave up (an interrupted audit): the thread's check ends here."""
 
 
 #: Threads that run site checks, each on its own connection: SQLite lets go of the GIL while

@@ -199,6 +199,8 @@ class HeadChecks:
                 self._made_room()
 
     def _made_room(self) -> None:
+        """A URL left the backlog: a page waiting for room may go on; with nothing pending,
+        the spider may be idle."""
         if self.closed:
             return
         if self._room is not None and self.backlog < MAX_BACKLOG:

@@ -215,14 +215,7 @@ class HeadClient:
 
     def _host(self, origin: str) -> tuple[tuple[str, str, int], str]:
         """The connection key and Host line of ``origin`` (scheme://authority)."""
-        parts = _split(origin)
-        if parts.scheme not in _DEFAULT_PORTS or not parts.hostname or "@" in parts.netloc:
-            raise NotSendable(f"not sent by the lean client: {origin!r}")
-        try:
-            port = parts.port or _DEFAULT_PORTS[parts.scheme]
-        except ValueError as e:  # a port that is not a number
-            raise NotSendable(str(e)) from None
-        return (parts.scheme, parts.hostname, port), f"Host: {parts.netloc.lower()}\r\n"
+        return _host_of(_split(origin), origin)
 
     def _extra(self, headers: Mapping[str, str]) -> str:
         """The header lines of ``headers``, checked once for each distinct set (a page's Referer)."""
@@ -238,19 +231,14 @@ class HeadClient:
 
     def _request_bytes_split(self, url: str, headers: Mapping[str, str]) -> tuple[tuple[str, str, int], bytes]:
         """``_request_bytes`` for any URL, by ``urlsplit`` (which drops tabs and line breaks)."""
-        parts = _split(url)
-        if not url.isascii() or parts.scheme not in _DEFAULT_PORTS or not parts.hostname or "@" in parts.netloc:
+        if not url.isascii():
             raise NotSendable(f"not sent by the lean client: {url!r}")
-        try:
-            port = parts.port or _DEFAULT_PORTS[parts.scheme]
-        except ValueError as e:  # a port that is not a number
-            raise NotSendable(str(e)) from None
+        parts = _split(url)
+        key, host_line = _host_of(parts, url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         if any(c in target for c in " \r\n\t"):
             raise NotSendable(f"not sent by the lean client: {url!r}")
-        host = parts.netloc.lower()
-        head = f"HEAD {target} HTTP/1.1\r\nHost: {host}\r\n{self._common}{_header_lines(headers.items())}\r\n"
-        return (parts.scheme, parts.hostname, port), head.encode("ascii")
+        return key, f"HEAD {target} HTTP/1.1\r\n{host_line}{self._common}{_header_lines(headers.items())}\r\n".encode("ascii")
 
     def _take_idle(self, key: tuple[str, str, int]) -> _Connection | None:
         idle = self._idle.get(key)
@@ -294,7 +282,7 @@ class HeadClient:
 
     @property
     def _sweep_every(self) -> float:
-        return min(SWEEP, self.timeout / 10)
+        return max(0.01, min(SWEEP, self.timeout / 10))
 
     def _expire(self) -> None:
         """Fail the requests past their deadline; forget closed connections; look again in a while."""
@@ -318,6 +306,17 @@ class HeadClient:
                 conn.close()
         self._idle.clear()
         self._n_idle = 0
+
+
+def _host_of(parts: SplitResult, url: str) -> tuple[tuple[str, str, int], str]:
+    """The connection key and Host line of a split URL; NotSendable for what this client does not send."""
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname or "@" in parts.netloc:
+        raise NotSendable(f"not sent by the lean client: {url!r}")
+    try:
+        port = parts.port or _DEFAULT_PORTS[parts.scheme]
+    except ValueError as e:  # a port that is not a number
+        raise NotSendable(str(e)) from None
+    return (parts.scheme, parts.hostname, port), f"Host: {parts.netloc.lower()}\r\n"
 
 
 def _split(url: str) -> SplitResult:
