@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
-import threading
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from checks.context import PageContext, RunContext
 from checks.registry import REGISTRY, Check, Finding, checks_of_kind
+from checks.site_threads import ThreadedChecks, file_of
 from config import Config
 from crawler.extract import ParsedPage
-
-if TYPE_CHECKING:  # page workers import this module and must not load the database's
-    import sqlite_utils
 
 logger = logging.getLogger(__name__)
 
@@ -78,12 +73,12 @@ def run_site_checks(ctx: RunContext, *, threads: int = SITE_CHECK_THREADS) -> It
     caller's thread.
     """
     todo = enabled_checks(ctx.config, "site") + enabled_checks(ctx.config, "flow")
-    path = _file_of(ctx.db) if threads > 1 and len(todo) > 1 else ""
+    path = file_of(ctx.db) if threads > 1 and len(todo) > 1 else ""
     if not path:
         for check, options in todo:
             yield from _findings(check, options, ctx)
         return
-    yield from _Threaded(ctx, todo, path, threads).run()
+    yield from ThreadedChecks(ctx, todo, path, threads).run()
 
 
 def _findings(check: Check, options: Any, ctx: RunContext) -> Iterator[Finding]:
@@ -91,104 +86,3 @@ def _findings(check: Check, options: Any, ctx: RunContext) -> Iterator[Finding]:
         yield from check.func(ctx, options)
     except Exception:  # a check bug must cost its findings, not the audit's
         logger.exception("check %s failed", check.code)
-
-
-def _file_of(db: sqlite_utils.Database) -> str:
-    """The file of ``db``'s main database, '' when it has none."""
-    for _, name, file in db.execute("pragma database_list").fetchall():
-        if name == "main":
-            return file or ""
-    return ""
-
-
-#: Findings a thread hands over at a time, and how many such batches of one check may wait
-#: for the caller before the thread waits too: memory stays bounded however many findings a
-#: check has (~110,000 broken-link findings at 100,000 pages).
-HAND_OVER = 500
-WAITING_BATCHES = 8
-_DONE = object()
-
-
-class _Stopped(Exception):
-    """The caller gave up (an interrupted audit): the thread's check ends here."""
-
-
-class _Threaded:
-    """Threads claim the checks in order, each hands its check's findings over through that
-    check's bounded queue, and the caller takes them check by check. The check the caller
-    waits for was claimed before any other under way, so it is never stuck behind them."""
-
-    def __init__(self, ctx: RunContext, todo: list[tuple[Check, Any]], path: str, threads: int):
-        self.ctx, self.todo, self.path = ctx, todo, path
-        self.queues: list[queue.Queue[Any]] = [queue.Queue(maxsize=WAITING_BATCHES) for _ in todo]
-        self.lock = threading.Lock()
-        self.claimed = 0  # checks before this index are claimed
-        self.stop = threading.Event()
-        self.connections: list[sqlite_utils.Database] = []
-        self.threads = [threading.Thread(target=self._work, name=f"site-checks-{n}", daemon=True)
-                        for n in range(threads)]
-
-    def run(self) -> Iterator[Finding]:
-        for thread in self.threads:
-            thread.start()
-        try:
-            for handed in self.queues:
-                while (batch := handed.get()) is not _DONE:
-                    yield from batch
-        finally:
-            self.stop.set()
-            with self.lock:
-                for db in self.connections:
-                    db.conn.interrupt()  # a query under way stops now, not when it is done
-            for thread in self.threads:
-                thread.join()
-
-    def _claim(self) -> int | None:
-        with self.lock:
-            if self.claimed >= len(self.todo) or self.stop.is_set():
-                return None
-            self.claimed += 1
-            return self.claimed - 1
-
-    def _work(self) -> None:
-        import sqlite_utils
-
-        db = sqlite_utils.Database(self.path)
-        with self.lock:
-            self.connections.append(db)
-        try:
-            db.execute("PRAGMA busy_timeout = 10000")
-            ctx = replace(self.ctx, db=db)
-            while (i := self._claim()) is not None:
-                check, options = self.todo[i]
-                batch: list[Finding] = []
-                try:
-                    for finding in check.func(ctx, options):
-                        batch.append(finding)
-                        if len(batch) >= HAND_OVER:
-                            self._hand(i, batch)
-                            batch = []
-                except _Stopped:
-                    return
-                except Exception:
-                    if self.stop.is_set():
-                        return
-                    logger.exception("check %s failed", check.code)
-                self._hand(i, batch)
-                self._hand(i, _DONE)
-        except _Stopped:
-            return
-        finally:
-            with self.lock:
-                self.connections.remove(db)
-                db.close()
-
-    def _hand(self, i: int, item: Any) -> None:
-        """Put ``item`` on check ``i``'s queue, waiting while it is full; _Stopped once the caller gave up."""
-        while not self.stop.is_set():
-            try:
-                self.queues[i].put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-        raise _Stopped

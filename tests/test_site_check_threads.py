@@ -1,4 +1,4 @@
-"""Site checks on threads (checks/runner.py): the findings and their order are those of one
+"""Site checks on threads (checks/runner.py, checks/site_threads.py): the findings and their order are those of one
 thread, memory stays bounded, and a failing or abandoned run leaves nothing behind."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import pytest
 import sqlite_utils
 
 import checks.runner as runner
+import checks.site_threads as site_threads
 from checks.context import RunContext
 from checks.registry import REGISTRY, Finding
 from config import load_config
@@ -67,7 +68,7 @@ def test_a_check_with_many_findings_waits_for_the_caller_to_take_them(demo_audit
     found = runner.run_site_checks(_context(demo_audit["_db"]), threads=2)
     next(found)
     threading.Event().wait(0.3)  # the thread runs ahead as far as it may
-    assert len(made) <= (runner.WAITING_BATCHES + 2) * runner.HAND_OVER
+    assert len(made) <= (site_threads.WAITING_BATCHES + 2) * site_threads.HAND_OVER
     assert sum(1 for _ in found) == 50_000 - 1
 
 
