@@ -146,3 +146,14 @@ def test_a_page_is_scored_as_textstat_scores_its_text_though_counted_by_paragrap
     assert (scores.words, scores.sentences) == (len(words(text)), len(sentences(text)))
     assert hardest == min(prose, key=lambda p: round(textstat_alone.flesch_reading_ease(p), 1))
     assert worst.reading_ease == round(textstat_alone.flesch_reading_ease(hardest), 1)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="ab Σé1_'’\"-.,;:!?()\t\n\u00a0\u2003", max_size=24))
+def test_a_short_sentence_is_one_textstat_counts_at_most_two_words_in(sentence):
+    """TEXT001 tells textstat's short sentences (left out of its sentence count) by a count of
+    its own; for any text, with or without apostrophes kept, it agrees with textstat's."""
+    for apostrophes_kept in (False, True):
+        textstat_alone = textstatistics()
+        textstat_alone.set_rm_apostrophe(not apostrophes_kept)
+        assert readability._short(sentence) == (textstat_alone.lexicon_count(sentence) <= 2)
