@@ -83,7 +83,8 @@ class ParsedPage:
 
     def __getstate__(self) -> dict[str, object]:
         """Pickled (a page worker's result) with its references as plain tuples: pickle's way
-        with ~150 objects took 0.6 ms a page between the two processes, tuples 0.1 ms."""
+        with ~150 objects took 0.22 ms to dump and 0.12 ms to load a product page, as tuples
+        0.07 and 0.06 ms (300 bench pages, collector off)."""
         state = self.__dict__.copy()
         state["refs"] = [(r.url, r.fragment, r.kind, r.text, r.region, r.raw) for r in self.refs]
         return state
