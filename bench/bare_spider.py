@@ -26,14 +26,17 @@ class BareSpider(scrapy.Spider):
         self.host = urlsplit(url).netloc
         self.seen = {url}
         self.pages = 0
+        self.responses = 0
 
     async def start(self):  # type: ignore[no-untyped-def]
         yield scrapy.Request(self.start_url)
 
     def parse(self, response):  # type: ignore[no-untyped-def]
-        self.pages += 1
+        self.responses += 1
         if b"html" not in response.headers.get(b"Content-Type", b""):
             return
+        if 200 <= response.status < 300:
+            self.pages += 1
         for href in response.xpath("//a/@href").getall():
             url = urldefrag(urljoin(response.url, href))[0]
             if url in self.seen or urlsplit(url).netloc != self.host:
@@ -42,7 +45,7 @@ class BareSpider(scrapy.Spider):
             yield scrapy.Request(url, dont_filter=True)
 
     def closed(self, reason):  # type: ignore[no-untyped-def]
-        print(json.dumps({"pages": self.pages}))
+        print(json.dumps({"pages": self.pages, "responses": self.responses}))
 
 
 def main() -> None:

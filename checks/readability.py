@@ -13,14 +13,16 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-
-from textstat.textstat import textstatistics
+from typing import TYPE_CHECKING
 
 from checks.context import PageContext
 from checks.page_kinds import LEGAL_URLS, PRODUCT_URLS, language, path_matches
 from checks.registry import Finding, page_check
 from checks.text_content import TextBlock, main_blocks, sentences, words
 from crawler.extract import ParsedPage
+
+if TYPE_CHECKING:
+    from checks.textstat_scorer import Scorer
 
 __all__ = ["FLESCH_LANGS", "Counts", "TextScores", "clear_caches", "reading_ease", "score_text"]
 
@@ -52,79 +54,6 @@ class Counts:
                       self.syllables + other.syllables)
 
 
-class _Scorer(textstatistics):
-    """textstat's formulas in one language, with each distinct word's syllables counted once.
-
-    textstat asks pyphen for every word of every text it scores, and a page's paragraphs and
-    sentences are scored alone as well as together: that was about a fifth of the CPU of page
-    work. Counting per distinct word gives the same sum (textstat splits the lower-cased text
-    without punctuation on whitespace and adds up each word's count). One instance per
-    language also replaces textstat's global ``set_lang``, so no lock is needed, and English
-    is always hyphenated with textstat's default ``en_US`` patterns (pyphen's plain ``en``
-    differs; with the global ``set_lang`` it was used for English after any other language).
-
-    ``scores`` runs textstat's formulas on counts worked out beforehand (``count``), so a
-    page's text as a whole is scored from the sums of its paragraphs' counts, not read again.
-    """
-
-    def __init__(self, lang: str) -> None:
-        super().__init__()
-        self.lang = lang
-        self.set_lang("en_US" if lang == "en" else lang)
-        self.syllables: dict[str, int] = {}
-        self._given: tuple[str, Counts] | None = None
-
-    def count(self, text: str) -> Counts:
-        """textstat's counts of ``text``, each read once."""
-        found = _TEXTSTAT_SENTENCE.findall(text)
-        return Counts(super().lexicon_count(text), len(found), sum(1 for sentence in found if _short(sentence)),
-                      self._syllables(text))
-
-    def scores(self, text: str, counts: Counts, *, grade: bool = True) -> tuple[float, float | None]:
-        """Flesch reading ease (rounded to 0.1) and, in English when ``grade``, the
-        Flesch-Kincaid grade of ``text``, by textstat's formulas on ``counts``
-        (``count(text)`` or the sum of its parts')."""
-        self._given = (text, counts)
-        try:
-            ease = round(float(self.flesch_reading_ease(text)), 1)
-            return ease, float(self.flesch_kincaid_grade(text)) if grade and self.lang == "en" else None
-        finally:
-            self._given = None
-
-    # textstat's formulas ask for these of the text they score: it is the given one.
-
-    def lexicon_count(self, text: str, removepunct: bool = True) -> int:
-        given = self._given
-        if given is not None and text is given[0] and removepunct:
-            return given[1].words
-        return super().lexicon_count(text, removepunct)
-
-    def sentence_count(self, text: str) -> int:
-        given = self._given
-        if given is not None and text is given[0]:
-            return max(1, given[1].found - given[1].short)
-        return super().sentence_count(text)
-
-    def syllable_count(self, text: str, lang: str | None = None) -> int:
-        given = self._given
-        if given is not None and text is given[0]:
-            return given[1].syllables
-        return self._syllables(text)
-
-    def _syllables(self, text: str) -> int:
-        words_ = self.remove_punctuation(text.lower()).split()
-        memo = self.syllables
-        if len(memo) > SYLLABLE_MEMO_WORDS:
-            memo.clear()
-        count = 0
-        for word in words_:
-            n = memo.get(word)
-            if n is None:
-                n = memo[word] = len(self.pyphen.positions(word)) + 1
-            count += n
-        return count
-
-
 def _short(sentence: str) -> bool:
     """``lexicon_count(sentence) <= 2``, as textstat counts, without its two passes to strip
     punctuation: stripping leaves a word wherever a run between spaces has a word character
@@ -140,13 +69,18 @@ def _short(sentence: str) -> bool:
 
 
 _WORD_CHARACTER = re.compile(r"\w")
-_scorers: dict[str, _Scorer] = {}
+_scorers: dict[str, Scorer] = {}
 
 
-def _scorer(lang: str) -> _Scorer:
+def _scorer(lang: str) -> Scorer:
+    """textstat's formulas in ``lang`` (checks/textstat_scorer.py). textstat is imported on
+    the first text scored, so a process that scores none never loads it (~0.3 s): the
+    crawler, whose pages a worker reads (crawler/page_work.py)."""
     scorer = _scorers.get(lang)
     if scorer is None:
-        scorer = _scorers[lang] = _Scorer(lang)
+        from checks.textstat_scorer import Scorer
+
+        scorer = _scorers[lang] = Scorer(lang)
     return scorer
 
 
@@ -209,6 +143,12 @@ def _page_scores(prose: list[str], text: str, lang: str, n_words: int) -> tuple[
         total = scorer.count(text)
     paragraph, counts = counted[hardest]
     return _text_scores(text, lang, total, n_words), paragraph, _text_scores(paragraph, lang, counts)
+
+
+def warm_up() -> None:
+    """Import textstat and build its English hyphenator now, not on the first page scored (a
+    page worker does this while the crawl is still starting)."""
+    _scorer("en")
 
 
 def clear_caches() -> None:

@@ -99,7 +99,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("crawl.use_sitemaps", True, "Also start from the sitemaps named in robots.txt, or /sitemap.xml.", bool),
     Setting("crawl.check_external", True, "Check links to other sites (one request each, never crawled further).", bool),
     Setting("crawl.head_first", True, "Check non-page URLs with HEAD, falling back to GET when the server refuses HEAD.", bool),
-    Setting("crawl.page_processes", -1, "Processes that parse and check pages beside the crawler, so an audit uses more than one core: -1 (auto) one per core beyond the first (at most 3), started once the audit has read 50 pages (it reads on until one is up); 0 reads every page in the crawler's process.", int, minimum=-1),
+    Setting("crawl.page_processes", -1, "Processes that parse and check pages beside the crawler, so an audit uses more than one core: -1 (auto) one per core beyond the first (at most 3), started as the audit starts (the crawler reads pages itself until one is up); 0 reads every page in the crawler's process.", int, minimum=-1),
     Setting("crawl.fast_checks", True, "Send the HEAD checks of non-page URLs with a lean HTTP client beside Scrapy when the crawl is not throttled (no delay, no AutoThrottle) and per_host_concurrency is at least 4: about a tenth of the CPU per check. Redirects, refusals and errors are still checked through Scrapy; the per-host concurrency is shared, never exceeded.", bool),
     Setting("crawl.max_redirects", 5, "Longest redirect chain accepted; a longer chain is a finding (LINK003).", int, minimum=1),
     Setting("crawl.max_page_size", 10 * 1024 * 1024, "Bytes; a larger response is cut off and reported, never parsed.", int, minimum=1024),

@@ -8,10 +8,11 @@ returns the page's facts, its references (canonical) and its findings; the tree 
 
 The results are the same as in-process (``read_page`` is the one function both use). Workers
 are spawned (not forked: the crawler runs an event loop and threads) and ignore Ctrl-C, which
-the crawler handles. With ``start_after`` pages the pool is started only once an audit has
-that many pages read or on their way, so a small audit never pays for starting processes and
-a big one starts them from its first pages; the audit goes on reading pages itself until a
-worker has started (0.4–0.6 s of imports), rather than leaving its pages waiting for it.
+the crawler handles. The audit starts them first thing (``start``), before it imports Scrapy
+or opens its database, so a worker's imports (~1 s) run on another core while the crawler's
+own run, and it is up when the first page arrives; until a worker answers, pages are read in
+the crawler rather than left waiting. An audit that ends before its worker is up (a store of
+a few pages) does not wait for it: ``close`` stops a worker still starting.
 """
 
 from __future__ import annotations
@@ -74,7 +75,18 @@ def _start_worker(config: Config, site_hosts: set[str], as_of: date) -> None:
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     _worker["frontier"] = _frontier(config)
     _worker["checks"] = PageCheckRunner(config, site_hosts=site_hosts, as_of=as_of)
+    _warm_up()
     collector.settle()
+
+
+def _warm_up() -> None:
+    """Import what page checks load on their first page (textstat, dateparser): the worker
+    starts before the crawl does, so this costs it no time, and its first page reads like the rest."""
+    import dateparser  # noqa: F401  (checks/dates.py imports it on its first date)
+
+    from checks import readability
+
+    readability.warm_up()
 
 
 def _started() -> bool:
@@ -103,53 +115,38 @@ def _frontier(config: Config) -> Frontier:
 # -- in the crawler ------------------------------------------------------------------------
 
 class PageWork:
-    """Reads pages in ``processes`` worker processes once ``start_after`` pages were read here."""
+    """Reads pages in ``processes`` worker processes once ``start`` has them up; in this process
+    until then, and with none."""
 
-    def __init__(self, config: Config, *, site_hosts: set[str], as_of: date, processes: int, start_after: int):
+    def __init__(self, config: Config, *, site_hosts: set[str], as_of: date, processes: int):
         self.config = config
         self.site_hosts = set(site_hosts)
         self.as_of = as_of
         self.processes = processes
-        self.start_after = start_after
-        self.read_here = 0
-        self.expected = 0  # pages requested and not read yet, as far as the crawl has said
         self.frontier = _frontier(config)
         self._pool: ProcessPoolExecutor | None = None
-        self._started: Future[bool] | None = None  # done once a worker answers (start_after > 0)
+        self._started: Future[bool] | None = None  # done once a worker answers
 
-    def expect_page(self) -> None:
-        """One more page is requested: start the workers as soon as the audit is known to read
-        ``start_after`` pages. A store's home page alone links more than that, so on a big
-        store they start ~0.5 s sooner than after reading them."""
-        self.expected += 1
-        self._start_when_due()
+    def start(self) -> PageWork:
+        """Start the worker processes (when there are to be any); returns at once."""
+        if self._pool is None and self.processes >= 1:
+            # One pool for the whole audit: a worker's memory levels off (~85 MB after 3,000
+            # product pages, measured); renewing it every 5,000 pages ran two workers at once
+            # for a while and raised the peak (337 MB instead of 273 MB at 10,000 pages).
+            self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_start_worker,
+                                             initargs=(self.config, self.site_hosts, self.as_of))
+            self._started = self._pool.submit(_started)
+        return self
 
     @property
     def elsewhere(self) -> bool:
-        """Whether the next page is read by a worker (starting the pool when it is time)."""
-        if self.processes < 1:
-            return False
-        self._start_when_due()
-        return self._pool is not None and (self._started is None or self._started.done())
-
-    def _start_when_due(self) -> None:
-        if self._pool is None and self.processes >= 1 and self.read_here + self.expected >= self.start_after:
-            self._pool = self._new_pool()
-            if self.start_after:  # pages are read here until a worker is up
-                self._started = self._pool.submit(_started)
-
-    def _new_pool(self) -> ProcessPoolExecutor:
-        # One pool for the whole audit: a worker's memory levels off (~85 MB after 3,000 product
-        # pages, measured); renewing it every 5,000 pages ran two workers at once for a while
-        # and raised the peak (337 MB instead of 273 MB at 10,000 pages).
-        return ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_start_worker, initargs=(self.config, self.site_hosts, self.as_of))
+        """Whether the next page is read by a worker: one is up."""
+        return self._pool is not None and self._started is not None and self._started.done()
 
     def read_here_now(self, url: str, body: bytes, *, status: int, depth: int, encoding: str | None,
                       last_modified: str) -> ParsedPage:
         """Parse in this process; the pipeline runs the page checks on the tree."""
-        self.read_here += 1
-        self.expected = max(0, self.expected - 1)
         page, _ = read_page(self.frontier, None, url, body, status=status, depth=depth, encoding=encoding,
                             last_modified=last_modified)
         return page
@@ -170,6 +167,13 @@ class PageWork:
                                       last_modified=last_modified), None
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+        """Stop the workers. One still starting is stopped outright: an audit that is over
+        does not wait for its imports to end."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if self._started is not None and not self._started.done():
+            # ProcessPoolExecutor has no public way to do this before Python 3.14 (terminate_workers)
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-
-from scrapy.settings import Settings
+from typing import TYPE_CHECKING
 
 from config import Config
+from crawler.urls import host_key
 
-__all__ = ["page_processes", "scrapy_settings"]
+if TYPE_CHECKING:
+    from scrapy.settings import Settings
 
-#: Pages an audit reads in its own process before "auto" starts worker processes.
-AUTO_AFTER = 50
+__all__ = ["page_processes", "scrapy_settings", "site_hosts"]
+
 #: Worker processes "auto" starts at most: past that the crawler process itself is the limit.
 AUTO_MAX = 3
+
+
+def site_hosts(url: str, config: Config) -> set[str]:
+    """The store's hosts (``host_key``): the start URL's and ``crawl.same_site_hosts``."""
+    return {host_key(url)} | {h.lower() for h in config["crawl.same_site_hosts"]}
 
 
 def page_processes(config: Config) -> int:
@@ -33,6 +39,8 @@ def scrapy_settings(config: Config, *, db_path: str | Path, local: bool = False,
     a distributed audit: their requests must all go through Redis, and they are processes
     of their own).
     """
+    from scrapy.settings import Settings  # here: the audit starts its page workers before it imports Scrapy
+
     s = Settings()
     s.setmodule("crawler.settings", priority="project")
     autothrottle = config["crawl.autothrottle"]
@@ -50,8 +58,6 @@ def scrapy_settings(config: Config, *, db_path: str | Path, local: bool = False,
         "STOREAUDIT_HEAD_CHECKS": head_per_host,
         "STOREAUDIT_HEAD_CHECKS_TOTAL": head_total,
         "STOREAUDIT_PAGE_PROCESSES": page_processes(config) if helpers else 0,
-        # an explicit number of processes starts them at once; "auto" once the audit is big
-        "STOREAUDIT_PAGE_PROCESSES_AFTER": AUTO_AFTER if config["crawl.page_processes"] < 0 else 0,
         "DOWNLOAD_DELAY": config["crawl.delay"],
         "DOWNLOAD_TIMEOUT": config["crawl.timeout"],
         "RETRY_TIMES": config["crawl.retries"],

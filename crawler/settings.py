@@ -84,10 +84,9 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 # that client, 0 = off. crawler/runner.py sets them per audit from the config.
 STOREAUDIT_HEAD_CHECKS = 0
 STOREAUDIT_HEAD_CHECKS_TOTAL = 0
-# Worker processes that parse and check pages (crawler/page_work.py), started after this many
-# pages were read in the crawler's process; 0 = none. crawler/runner.py sets them per audit.
+# Worker processes that parse and check pages (crawler/page_work.py); 0 = none. crawler/runner.py
+# sets them per audit (storeaudit/audit.py starts them before the crawl, and tells the spider).
 STOREAUDIT_PAGE_PROCESSES = 0
-STOREAUDIT_PAGE_PROCESSES_AFTER = 0
 # Where the audit database lives when run as `scrapy crawl audit -a url=...`.
 STOREAUDIT_DB = "storeaudit.db"
 # Scrapy's aiohttp download handler (experimental in 2.19) instead of Twisted's HTTP/1.1 client:

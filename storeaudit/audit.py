@@ -79,34 +79,45 @@ def run_audit(url: str, *, config: Config, db_path: str | Path, as_of: date | No
     With ``resume`` the latest interrupted run of ``url`` is continued under its own id: what
     its database holds is not fetched again (``crawler/resume.py``).
     """
-    from scrapy.crawler import AsyncCrawlerProcess
-
     from crawler.auth import auth_values
-    from crawler.resume import load_resume_state
-    from crawler.runner import scrapy_settings
-    from crawler.spiders.audit import AuditSpider
 
     url = validate_start_url(url)
     auth_values(config)  # a missing secret is a config error before anything is crawled
-    db = open_db(db_path)
-    state = None
-    if resume:
-        run_id, as_of = _interrupted_run(db, normalize(url))
-        state = load_resume_state(db, run_id)
-        reopen_run(db, run_id)
-    else:
-        as_of = as_of or date.today()
-        run_id = new_run(db, normalize(url), config, as_of=as_of)
-    settings = scrapy_settings(config, db_path=db_path, local=is_local(url))
-    settings.set("STOREAUDIT_PROGRESS", progress, priority="cmdline")
-    log_to(settings, log_file)
-    process = AsyncCrawlerProcess(settings)
-    process.crawl(AuditSpider, url=url, config=config, run_id=run_id, as_of=as_of, resume=state)
-    collector.settle()
+    # The page workers first: their imports run on another core while this process imports
+    # Scrapy and opens the database, and they are up when the first page arrives. (A resumed
+    # run checks pages as of its own date, which its database holds.)
+    page_work = None if resume else _page_work(url, config, as_of or date.today())
     try:
-        process.start()
+        from scrapy.crawler import AsyncCrawlerProcess
+
+        from crawler.resume import load_resume_state
+        from crawler.runner import scrapy_settings
+        from crawler.spiders.audit import AuditSpider
+
+        db = open_db(db_path)
+        state = None
+        if resume:
+            run_id, as_of = _interrupted_run(db, normalize(url))
+            state = load_resume_state(db, run_id)
+            reopen_run(db, run_id)
+            page_work = _page_work(url, config, as_of)
+        else:
+            as_of = as_of or date.today()
+            run_id = new_run(db, normalize(url), config, as_of=as_of)
+        settings = scrapy_settings(config, db_path=db_path, local=is_local(url))
+        settings.set("STOREAUDIT_PROGRESS", progress, priority="cmdline")
+        log_to(settings, log_file)
+        process = AsyncCrawlerProcess(settings)
+        process.crawl(AuditSpider, url=url, config=config, run_id=run_id, as_of=as_of, resume=state,
+                      page_work=page_work)
+        collector.settle()
+        try:
+            process.start()
+        finally:
+            collector.unsettle()
     finally:
-        collector.unsettle()
+        if page_work is not None:
+            page_work.close()
     run = db["runs"].get(run_id)
     if run["status"] == "failed":
         raise AuditError(run["message"])
@@ -114,6 +125,14 @@ def run_audit(url: str, *, config: Config, db_path: str | Path, as_of: date | No
         finish_run_row(db, run_id, status="interrupted", message="the crawl stopped unexpectedly")
     release_crawl_memory()
     return run_id
+
+
+def _page_work(url: str, config: Config, as_of: date) -> Any:
+    """The audit's page workers (crawler/page_work.py), started."""
+    from crawler.page_work import PageWork
+    from crawler.runner import page_processes, site_hosts
+
+    return PageWork(config, site_hosts=site_hosts(url, config), as_of=as_of, processes=page_processes(config)).start()
 
 
 def release_crawl_memory() -> None:

@@ -40,6 +40,10 @@ def test_bench_smoke(tmp_path):
     # Each tool crawled the whole store (a few more: 404 pages of broken links, redirects).
     assert site_pages <= measures["bare-scrapy"]["pages"] <= 1.5 * site_pages
     assert site_pages <= measures["storeaudit"]["pages"] <= 1.5 * site_pages
+    # pages/s compares like with like: both count the store's 2xx HTML pages (not the 404 pages
+    # of its broken links, which bare Scrapy also fetches and reads)
+    assert measures["bare-scrapy"]["pages"] == measures["storeaudit"]["pages"], measures
+    assert measures["bare-scrapy"]["extra"]["responses"] > measures["bare-scrapy"]["pages"]
     full = measures["storeaudit"]["extra"]
     assert full["status"] == "complete" and full["findings"] > 0 and full["db_bytes_per_page"] > 0
     # CPU per process, sampled: the crawler's and its page worker's (it starts after 100 pages)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import subprocess
 import time
 import sys
@@ -29,6 +30,15 @@ def facts(page, findings) -> tuple:
             sorted((f.code, f.target, f.message) for f in findings))
 
 
+def up(work: PageWork) -> PageWork:
+    """``work`` once its worker has answered (its imports take a second or so)."""
+    deadline = time.monotonic() + 60
+    while not work.elsewhere:
+        assert time.monotonic() < deadline, "the worker never came up"
+        time.sleep(0.05)
+    return work
+
+
 def read_here(config, url: str, body: bytes) -> tuple:
     checks = PageCheckRunner(config, site_hosts=HOSTS, as_of=AS_OF)
     page, _ = read_page(page_work._frontier(config), None, url, body, status=200, depth=1, encoding=None,
@@ -41,7 +51,7 @@ def read_here(config, url: str, body: bytes) -> tuple:
 def test_a_worker_process_reads_and_checks_pages_as_the_crawler_would():
     config = load_config(DEMO_CONFIG)
     pages = demo_pages()
-    work = PageWork(config, site_hosts=HOSTS, as_of=AS_OF, processes=1, start_after=0)
+    work = up(PageWork(config, site_hosts=HOSTS, as_of=AS_OF, processes=1).start())
 
     async def read_all() -> list[tuple]:
         assert work.elsewhere
@@ -65,44 +75,41 @@ def test_a_page_worker_loads_neither_the_database_nor_scrapy_nor_the_reports():
 
 
 def test_an_audit_reads_pages_itself_until_its_worker_is_up():
-    """"auto" starts the worker after some pages; until it has started (~0.7 s of imports)
-    the crawler reads on rather than leave pages queued for a process that is not there yet."""
+    """The audit starts its worker before the crawl; until it is up (~1 s of imports) the
+    crawler reads on rather than leave pages queued for a process that is not there yet."""
     config = load_config(DEMO_CONFIG)
     url, body = demo_pages()[0]
-    work = PageWork(config, site_hosts=HOSTS, as_of=AS_OF, processes=1, start_after=1)
+    work = PageWork(config, site_hosts=HOSTS, as_of=AS_OF, processes=1).start()
     try:
         assert not work.elsewhere
         work.read_here_now(url, body, status=200, depth=1, encoding=None, last_modified="")
         assert not work.elsewhere, "the worker is only starting: the next page is read here"
-        deadline = time.monotonic() + 60
-        while not work.elsewhere:
-            assert time.monotonic() < deadline, "the worker never came up"
-            time.sleep(0.05)
+        up(work)
     finally:
         work.close()
 
 
-def test_a_worker_starts_once_the_audit_has_that_many_pages_on_their_way_before_it_reads_them():
-    config = load_config(DEMO_CONFIG)
-    work = PageWork(config, site_hosts=HOSTS, as_of=AS_OF, processes=1, start_after=3)
-    try:
-        work.expect_page()
-        work.expect_page()
-        assert not work.elsewhere and work._pool is None, "two pages to read: a small audit starts no process"
-        work.expect_page()
-        deadline = time.monotonic() + 60
-        while not work.elsewhere:  # the third page's request starts it: no page was read here
-            assert time.monotonic() < deadline, "the worker never came up"
-            time.sleep(0.05)
-        assert work.read_here == 0
-    finally:
-        work.close()
+def test_no_worker_is_started_without_processes():
+    work = PageWork(load_config(DEMO_CONFIG), site_hosts=HOSTS, as_of=AS_OF, processes=0).start()
+    assert work._pool is None and not work.elsewhere
+    work.close()
+
+
+def test_an_audit_over_before_its_worker_is_up_does_not_wait_for_it():
+    """A store of a few pages can be audited before the worker has imported what it needs:
+    closing stops that worker outright (it would otherwise hold up the audit's exit until its
+    imports were done, then exit with 0)."""
+    work = PageWork(load_config(DEMO_CONFIG), site_hosts=HOSTS, as_of=AS_OF, processes=1).start()
+    (worker,) = work._pool._processes.values()  # type: ignore[union-attr]
+    work.close()
+    worker.join(30)
+    assert worker.exitcode == -signal.SIGTERM
 
 
 def test_pages_are_read_in_the_crawler_once_a_worker_dies():
     config = load_config(DEMO_CONFIG)
     pages = demo_pages()[:4]
-    work = PageWork(config, site_hosts=HOSTS, as_of=AS_OF, processes=1, start_after=0)
+    work = up(PageWork(config, site_hosts=HOSTS, as_of=AS_OF, processes=1).start())
 
     async def read(url: str, body: bytes):
         return await work.read_elsewhere(url, body, status=200, depth=1, encoding=None, last_modified="")

@@ -43,6 +43,7 @@ from crawler.head_checks import HEAD_REFUSED, Answer, HeadChecks, head_checks_fo
 from crawler.items import FetchItem, PageItem, SitemapEntryItem
 from crawler.page_work import PageWork
 from crawler.resume import ResumeState
+from crawler.runner import site_hosts
 from crawler.seen import SeenUrls
 from crawler.urls import host_key, normalize
 
@@ -58,7 +59,8 @@ class AuditSpider(scrapy.Spider):
     name = "audit"
 
     def __init__(self, url: str = "", config: Config | str | None = None, run_id: int | None = None,
-                 as_of: date | str | None = None, resume: ResumeState | None = None, **kwargs: Any):
+                 as_of: date | str | None = None, resume: ResumeState | None = None,
+                 page_work: PageWork | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         if not url:
             raise ValueError("the audit spider needs a start URL: scrapy crawl audit -a url=https://…")
@@ -72,7 +74,7 @@ class AuditSpider(scrapy.Spider):
         self.resume = resume
         self.run_id = run_id
         self.as_of = date.fromisoformat(as_of) if isinstance(as_of, str) else (as_of or date.today())
-        self.site_hosts = {host_key(url)} | {h.lower() for h in self.config["crawl.same_site_hosts"]}
+        self.site_hosts = site_hosts(url, self.config)
         self.max_redirects: int = self.config["crawl.max_redirects"]
         self.head_first: bool = self.config["crawl.head_first"]
         self.check_external: bool = self.config["crawl.check_external"]
@@ -80,9 +82,10 @@ class AuditSpider(scrapy.Spider):
         # Every URL scheduled, as 8-byte hashes off the Python heap (crawler/seen.py): flat memory.
         self.seen = SeenUrls()
         self.head_checks: HeadChecks | None = None
-        # Pages are read here unless from_crawler's settings ask for worker processes.
-        self.page_work = PageWork(self.config, site_hosts=self.site_hosts, as_of=self.as_of, processes=0,
-                                  start_after=0)
+        # Pages are read in worker processes the audit started (storeaudit/audit.py), or that
+        # from_crawler starts when the settings ask for them; else here.
+        self.page_work = page_work or PageWork(self.config, site_hosts=self.site_hosts, as_of=self.as_of,
+                                               processes=0)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> AuditSpider:
@@ -91,11 +94,10 @@ class AuditSpider(scrapy.Spider):
             spider.head_checks = head_checks_for(crawler, spider.config, site_hosts=spider.site_hosts,
                                                  answered=spider._head_answered, hand_back=spider._head_handed_back)
         processes = crawler.settings.getint("STOREAUDIT_PAGE_PROCESSES")
-        if processes > 0:
+        if processes > 0 and not spider.page_work.processes:  # `scrapy crawl audit`: start them now
             spider.page_work = PageWork(spider.config, site_hosts=spider.site_hosts, as_of=spider.as_of,
-                                        processes=processes,
-                                        start_after=crawler.settings.getint("STOREAUDIT_PAGE_PROCESSES_AFTER"))
-            crawler.signals.connect(spider.page_work.close, signal=signals.spider_closed)
+                                        processes=processes).start()
+        crawler.signals.connect(spider.page_work.close, signal=signals.spider_closed)
         return spider
 
     @property
@@ -259,8 +261,6 @@ class AuditSpider(scrapy.Spider):
             return FetchItem(url=url, skipped=f"limit: {held}", same_site=True)
         if not follow and self.head_checks is not None and self.head_checks.take(url, depth, referer):
             return None
-        if follow:
-            self.page_work.expect_page()
         return self._request(url, depth=depth, follow=follow)
 
     # -- checks of URLs that are not followed --------------------------------------------

@@ -1,0 +1,86 @@
+"""textstat's readability formulas on counts worked out once (checks/readability.py uses it).
+
+A module of its own so that textstat (~0.3 s to import: it loads ``pkg_resources`` and builds
+an English hyphenator) is imported by the processes that score text, and only by them.
+"""
+
+from __future__ import annotations
+
+from textstat.textstat import textstatistics
+
+from checks.readability import _TEXTSTAT_SENTENCE, SYLLABLE_MEMO_WORDS, Counts, _short
+
+__all__ = ["Scorer"]
+
+
+class Scorer(textstatistics):
+    """textstat's formulas in one language, with each distinct word's syllables counted once.
+
+    textstat asks pyphen for every word of every text it scores, and a page's paragraphs and
+    sentences are scored alone as well as together: that was about a fifth of the CPU of page
+    work. Counting per distinct word gives the same sum (textstat splits the lower-cased text
+    without punctuation on whitespace and adds up each word's count). One instance per
+    language also replaces textstat's global ``set_lang``, so no lock is needed, and English
+    is always hyphenated with textstat's default ``en_US`` patterns (pyphen's plain ``en``
+    differs; with the global ``set_lang`` it was used for English after any other language).
+
+    ``scores`` runs textstat's formulas on counts worked out beforehand (``count``), so a
+    page's text as a whole is scored from the sums of its paragraphs' counts, not read again.
+    """
+
+    def __init__(self, lang: str) -> None:
+        super().__init__()
+        self.lang = lang
+        self.set_lang("en_US" if lang == "en" else lang)
+        self.syllables: dict[str, int] = {}
+        self._given: tuple[str, Counts] | None = None
+
+    def count(self, text: str) -> Counts:
+        """textstat's counts of ``text``, each read once."""
+        found = _TEXTSTAT_SENTENCE.findall(text)
+        return Counts(super().lexicon_count(text), len(found), sum(1 for sentence in found if _short(sentence)),
+                      self._syllables(text))
+
+    def scores(self, text: str, counts: Counts, *, grade: bool = True) -> tuple[float, float | None]:
+        """Flesch reading ease (rounded to 0.1) and, in English when ``grade``, the
+        Flesch-Kincaid grade of ``text``, by textstat's formulas on ``counts``
+        (``count(text)`` or the sum of its parts')."""
+        self._given = (text, counts)
+        try:
+            ease = round(float(self.flesch_reading_ease(text)), 1)
+            return ease, float(self.flesch_kincaid_grade(text)) if grade and self.lang == "en" else None
+        finally:
+            self._given = None
+
+    # textstat's formulas ask for these of the text they score: it is the given one.
+
+    def lexicon_count(self, text: str, removepunct: bool = True) -> int:
+        given = self._given
+        if given is not None and text is given[0] and removepunct:
+            return given[1].words
+        return super().lexicon_count(text, removepunct)
+
+    def sentence_count(self, text: str) -> int:
+        given = self._given
+        if given is not None and text is given[0]:
+            return max(1, given[1].found - given[1].short)
+        return super().sentence_count(text)
+
+    def syllable_count(self, text: str, lang: str | None = None) -> int:
+        given = self._given
+        if given is not None and text is given[0]:
+            return given[1].syllables
+        return self._syllables(text)
+
+    def _syllables(self, text: str) -> int:
+        words_ = self.remove_punctuation(text.lower()).split()
+        memo = self.syllables
+        if len(memo) > SYLLABLE_MEMO_WORDS:
+            memo.clear()
+        count = 0
+        for word in words_:
+            n = memo.get(word)
+            if n is None:
+                n = memo[word] = len(self.pyphen.positions(word)) + 1
+            count += n
+        return count
