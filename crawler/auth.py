@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import base64
 import os
-from typing import Any
-
-from scrapy import Request
-from scrapy.crawler import Crawler
+from typing import TYPE_CHECKING, Any
 
 from config import Config, ConfigError
 from crawler.urls import host_key
+
+if TYPE_CHECKING:  # an audit reads its credentials before it imports Scrapy
+    from scrapy import Request
+    from scrapy.crawler import Crawler
 
 __all__ = ["AuthMiddleware", "auth_values"]
 

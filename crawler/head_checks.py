@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -77,7 +76,8 @@ class Answer:
 
 
 class HeadChecks:
-    """A queue per host of URLs to HEAD, at most ``per_host`` in flight per host and ``total`` overall.
+    """A queue per host of URLs to HEAD, at most ``per_host`` connections at work per host and
+    ``total`` overall, each with as many URLs at once as the host takes (crawler/head_client.py).
 
     ``allows(url)`` is robots.txt's verdict (None: not known yet); ``answered`` receives each
     answer; ``hand_back(url, depth, referer, retried)`` each URL Scrapy must request instead
@@ -93,7 +93,7 @@ class HeadChecks:
                  extra_headers: Callable[[str], Mapping[str, str]],
                  answered: Callable[[str, int, Answer], Awaitable[None]],
                  hand_back: Callable[[str, int, str, bool], None], drained: Callable[[], None],
-                 site_hosts: frozenset[str] = frozenset()):
+                 site_hosts: frozenset[str] = frozenset(), pipeline: bool = True):
         self.per_host = per_host
         self.total = total
         self.retry_codes = retry_codes
@@ -111,13 +111,15 @@ class HeadChecks:
         self.stats = {"answered": 0, "handed_back": 0}
         self._queues: dict[str, deque[tuple[str, int, str]]] = {}
         self._active: defaultdict[str, int] = defaultdict(int)
-        self._in_flight = 0
+        self._in_flight = 0  # lanes (connections) at work
+        self._in_lanes = 0  # URLs the lanes hold, sent or about to be
         self._starved: set[str] = set()  # hosts with work, waiting for the total limit
         self._troubles: defaultdict[str, int] = defaultdict(int)
         self._tasks: set[asyncio.Task[None]] = set()
         self._room: asyncio.Event | None = None  # set while the backlog is under MAX_BACKLOG
         # NotSendable when a header of every request cannot be sent (head_checks_for: then none)
-        self._client: HeadClient | None = HeadClient(timeout=timeout, headers=self.headers, max_idle=total)
+        self._client: HeadClient | None = HeadClient(timeout=timeout, headers=self.headers, max_idle=total,
+                                                     pipeline=pipeline)
         self.signal_handlers: tuple[Any, ...] = ()
 
     def take(self, url: str, depth: int, referer: str = "") -> bool:
@@ -141,7 +143,7 @@ class HeadChecks:
     @property
     def backlog(self) -> int:
         """URLs taken and not yet sent."""
-        return self.pending - self._in_flight
+        return self.pending - self._in_lanes
 
     async def room(self) -> None:
         """Return once the backlog is under ``MAX_BACKLOG`` (at once, mostly). The spider
@@ -161,30 +163,36 @@ class HeadChecks:
             if self._in_flight >= self.total:
                 self._starved.add(host)
                 return
-            first = queue.popleft()
+            jobs = self._next_jobs(queue)
             self._active[host] += 1
             self._in_flight += 1
-            task = asyncio.get_running_loop().create_task(self._lane(host, first))
+            task = asyncio.get_running_loop().create_task(self._lane(host, jobs))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         if not queue:
             self._queues.pop(host, None)
 
-    async def _lane(self, host: str, job: tuple[str, int, str]) -> None:
-        """Check ``job``, then the host's next queued URL, until none is left: one task per
+    def _next_jobs(self, queue: deque[tuple[str, int, str]]) -> list[tuple[str, int, str]]:
+        """The queued URLs one connection sends together: as many as the host takes pipelined."""
+        n = self._client.depth(queue[0][0]) if self._client is not None else 1
+        jobs = [queue.popleft() for _ in range(min(n, len(queue)))]
+        self._in_lanes += len(jobs)
+        return jobs
+
+    async def _lane(self, host: str, jobs: list[tuple[str, int, str]]) -> None:
+        """Check ``jobs``, then the host's next queued URLs, until none is left: one task per
         connection in use rather than per URL (a task each cost ~5 µs, ~36 a page)."""
         try:
             while True:
                 try:
-                    await self._check(host, *job)
-                except Exception:  # a bug must not strand the URLs queued behind this one
-                    logger.exception("checking %s failed", job[0])
+                    await self._check(host, jobs)
                 finally:
-                    self.pending -= 1
+                    self.pending -= len(jobs)
+                    self._in_lanes -= len(jobs)
                 queue = self._queues.get(host)
                 if self.closed or not queue:
                     break
-                job = queue.popleft()
+                jobs = self._next_jobs(queue)
                 if not queue:
                     del self._queues[host]
                 self._made_room()
@@ -208,18 +216,28 @@ class HeadChecks:
         if not self.pending:
             self.drained()
 
-    async def _check(self, host: str, url: str, depth: int, referer: str) -> None:
-        outcome = await self._head(host, url, referer)
-        if isinstance(outcome, Answer) and outcome.status in self.retry_codes:
-            outcome = await self._retry_after(outcome)
-        if self.closed:
+    async def _check(self, host: str, jobs: list[tuple[str, int, str]]) -> None:
+        """HEAD the URLs of ``jobs`` (on one connection) and pass each outcome on; an error
+        passing one on is logged and the others still go (else the crawl would wait forever)."""
+        try:
+            outcomes = await self._head(host, jobs)
+        except Exception:
+            logger.exception("checking %s failed", ", ".join(url for url, _, _ in jobs))
             return
-        if isinstance(outcome, Answer):
-            self.stats["answered"] += 1
-            await self.answered(url, depth, outcome)
-        else:
-            self.stats["handed_back"] += 1
-            self.hand_back(url, depth, referer, outcome == RETRY)
+        for (url, depth, referer), outcome in zip(jobs, outcomes):
+            try:
+                if isinstance(outcome, Answer) and outcome.status in self.retry_codes:
+                    outcome = await self._retry_after(outcome)
+                if self.closed:
+                    return
+                if isinstance(outcome, Answer):
+                    self.stats["answered"] += 1
+                    await self.answered(url, depth, outcome)
+                else:
+                    self.stats["handed_back"] += 1
+                    self.hand_back(url, depth, referer, outcome == RETRY)
+            except Exception:
+                logger.exception("checking %s failed", url)
 
     async def _retry_after(self, answer: Answer) -> Answer | str:
         """RETRY once the Retry-After of an overload is waited out; a longer wait than
@@ -230,26 +248,34 @@ class HeadChecks:
         await asyncio.sleep(wait)
         return RETRY
 
-    async def _head(self, host: str, url: str, referer: str) -> Answer | str:
-        """The answer to HEAD ``url``, or what Scrapy's request must be: RETRY (a timeout or a
-        failed connection: Scrapy retries those too) or ANEW (this client would not send it)."""
+    async def _head(self, host: str, jobs: list[tuple[str, int, str]]) -> list[Answer | str]:
+        """The answer to HEAD each job's URL, or what Scrapy's request must be: RETRY (a timeout
+        or a failed connection: Scrapy retries those too) or ANEW (this client would not send it)."""
         if self._client is None:  # closed
-            return ANEW
-        started = time.monotonic()
-        try:
+            return [ANEW] * len(jobs)
+        requests = []
+        for url, _, referer in jobs:
             headers = self.extra_headers(url)
             if referer and not (referer.startswith("https:") and url.startswith("http:")):
                 headers = {**headers, "Referer": referer}  # as Scrapy's default referrer policy
-            status, got = await self._client.head(url, headers)
-        except NotSendable:  # Scrapy requests it (and reports what is wrong with it)
-            return ANEW
-        except (OSError, TimeoutError):
-            self._troubles[host] += 1  # Scrapy classifies the error (timeout, dns, ...)
-            return RETRY
-        if status in self.trouble:
-            self._troubles[host] += 1
-        return Answer(status=status, headers={k: got[low] for k, low in _KEPT if low in got},
-                      latency=time.monotonic() - started)
+            requests.append((url, headers))
+        got = await self._client.head_many(requests)
+        outcomes: list[Answer | str] = []
+        for answer in got:
+            if isinstance(answer, NotSendable):  # Scrapy requests it (and reports what is wrong with it)
+                outcomes.append(ANEW)
+            elif isinstance(answer, (OSError, TimeoutError)):
+                self._troubles[host] += 1  # Scrapy classifies the error (timeout, dns, ...)
+                outcomes.append(RETRY)
+            elif isinstance(answer, BaseException):
+                raise answer
+            else:
+                status, headers, latency = answer
+                if status in self.trouble:
+                    self._troubles[host] += 1
+                outcomes.append(Answer(status=status, headers={k: headers[low] for k, low in _KEPT if low in headers},
+                                       latency=latency))
+        return outcomes
 
     async def close(self) -> None:
         """Stop: queued and in-flight checks are dropped (a resumed audit finds them pending)."""
@@ -309,7 +335,8 @@ def head_checks_for(crawler: Crawler, config: Config, *, site_hosts: set[str],
             retry_codes=frozenset(int(c) for c in settings.getlist("RETRY_HTTP_CODES")) if retries else frozenset(),
             max_retry_after=settings.getfloat("STOREAUDIT_MAX_RETRY_AFTER", 60.0), allows=allows,
             extra_headers=lambda url: auth if host_key(url) in site_hosts else {},
-            answered=answered, hand_back=hand_back, drained=drained, site_hosts=frozenset(site_hosts))
+            answered=answered, hand_back=hand_back, drained=drained, site_hosts=frozenset(site_hosts),
+            pipeline=settings.getbool("STOREAUDIT_HEAD_PIPELINE"))
     except NotSendable:  # e.g. a user agent that is not ASCII: Scrapy sends every request
         return None
 

@@ -84,6 +84,8 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 # that client, 0 = off. crawler/runner.py sets them per audit from the config.
 STOREAUDIT_HEAD_CHECKS = 0
 STOREAUDIT_HEAD_CHECKS_TOTAL = 0
+# Whether that client sends a host several HEAD checks at a time on a connection (pipelining).
+STOREAUDIT_HEAD_PIPELINE = True
 # Worker processes that parse and check pages (crawler/page_work.py); 0 = none. crawler/runner.py
 # sets them per audit (storeaudit/audit.py starts them before the crawl, and tells the spider).
 STOREAUDIT_PAGE_PROCESSES = 0

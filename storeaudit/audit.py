@@ -27,7 +27,6 @@ from config import Config, ConfigError, load_config
 from crawler import collector
 from crawler.urls import host_key, normalize
 from storeaudit.fingerprint import fingerprint
-from storeaudit.flows.runner import run_flows
 from storeaudit.routing import route
 from storeaudit.store import BatchWriter, create_run, finish_run_row, open_db, reopen_run
 
@@ -197,6 +196,8 @@ def finish_run(db: sqlite_utils.Database, run_id: int, config: Config, *, reason
         finish_run_row(db, run_id, status="failed", message=failure, limits_hit=limits_hit)
         return
     if reason == "finished":  # a crawl stopped early leaves the store alone
+        from storeaudit.flows.runner import run_flows  # httpx: after the crawl, not before its first page
+
         run_flows(db, run_id, config, site_hosts=frozenset(site_hosts))
     ctx = RunContext(db=db, run_id=run_id, config=config, site_hosts=set(site_hosts), as_of=as_of)
     writer = BatchWriter(db, batch_size=5000, max_age=1e9)

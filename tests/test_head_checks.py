@@ -106,6 +106,17 @@ def test_lean_checks_only_for_an_unthrottled_crawl(tmp_path, delay, autothrottle
     assert (settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"), settings.getint("STOREAUDIT_HEAD_CHECKS")) == expected
 
 
+@pytest.mark.parametrize("pipeline", [True, False])
+def test_pipelined_checks_follow_the_config(tmp_path, pipeline):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f"[crawl]\npipeline_checks = {str(pipeline).lower()}\n")
+    settings = scrapy_settings(load_config(cfg), db_path="x.db", local=True)
+    crawler = get_crawler(AuditSpider, {"ROBOTSTXT_OBEY": False, **{
+        key: settings[key] for key in ("STOREAUDIT_HEAD_CHECKS", "STOREAUDIT_HEAD_CHECKS_TOTAL", "STOREAUDIT_HEAD_PIPELINE")}})
+    spider = AuditSpider.from_crawler(crawler, url="http://127.0.0.1:9/")
+    assert spider.head_checks._client.pipeline is pipeline
+
+
 def test_the_spider_checks_non_page_urls_beside_scrapy_and_crawls_pages_with_it():
     async def scenario() -> tuple[object, object, object]:
         crawler = get_crawler(AuditSpider, {"STOREAUDIT_HEAD_CHECKS": 2, "STOREAUDIT_HEAD_CHECKS_TOTAL": 4,

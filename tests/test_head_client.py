@@ -320,3 +320,146 @@ def test_the_request_is_the_one_urlsplit_makes_of_the_url(scheme, sep, host, res
             return "not sendable"
 
     assert made(client._request_bytes) == made(client._request_bytes_split)
+
+
+# -- pipelining ----------------------------------------------------------------------------
+
+def _status_of(request: bytes) -> int:
+    """The status a test server gives a request for /<status>/<name>: answers name their request."""
+    return int(request.split(b" ", 2)[1].split(b"/")[1])
+
+
+def _answer(status: int, extra: bytes = b"") -> bytes:
+    return b"HTTP/1.1 %d X\r\nContent-Type: image/jpeg\r\nContent-Length: 5120\r\n%s\r\n" % (status, extra)
+
+
+async def answer_in_order(reader, writer) -> None:
+    while True:
+        request = await reader.request()
+        writer.write(_answer(_status_of(request)))
+        await writer.drain()
+
+
+def _urls(base: str, n: int, start: int = 0) -> list[str]:
+    statuses = (200, 404, 410, 301, 500, 204)
+    return [f"{base}/{statuses[i % len(statuses)]}/{i}.jpg" for i in range(start, start + n)]
+
+
+async def _each_batch(client: HeadClient, urls: list[str]) -> list[int]:
+    """Status of each URL, sent as the HEAD checks send them: as many at once as ``depth`` says."""
+    statuses = []
+    while urls:
+        batch, urls = urls[:client.depth(urls[0])], urls[client.depth(urls[0]):]
+        for answer in await client.head_many([(url, {}) for url in batch]):
+            assert not isinstance(answer, BaseException), answer
+            statuses.append(answer[0])
+    return statuses
+
+
+def test_a_host_that_answers_one_request_then_two_pipelined_gets_them_six_at_a_time():
+    async def test(base, requests, connections):
+        client = HeadClient(timeout=5, headers={})
+        urls = _urls(base, 40)
+        assert client.depth(urls[0]) == 1  # never asked yet
+        statuses = await _each_batch(client, urls)
+        await client.close()
+        assert statuses == [_status_of(b"HEAD " + u.removeprefix(base).encode()) for u in urls]  # each its own answer
+        assert client.depth(urls[0]) == 6 and len(connections) == 1
+
+    serve(answer_in_order, test)
+
+
+def test_pipelining_can_be_turned_off():
+    async def test(base, requests, connections):
+        client = HeadClient(timeout=5, headers={}, pipeline=False)
+        await _each_batch(client, _urls(base, 5))
+        assert client.depth(f"{base}/a.jpg") == 1
+        await client.close()
+
+    serve(answer_in_order, test)
+
+
+def test_a_host_that_ignores_pipelined_requests_gets_them_again_one_at_a_time(monkeypatch):
+    """An old server (or a proxy) reads one request, answers it and drops what followed in the
+    same packet: the probe's second answer never comes. After ``PROBE_PATIENCE`` the host is
+    sent one request at a time, the unanswered one again, and every URL gets its own answer."""
+    monkeypatch.setattr("crawler.head_client.PROBE_PATIENCE", 0.3)
+
+    async def one_request_per_read(reader, writer):
+        while True:
+            data = await reader.read(65536)
+            if not data:
+                return
+            first = data.split(b"\r\n\r\n", 1)[0]
+            writer.write(_answer(_status_of(first)))
+            await writer.drain()
+
+    async def test(base, requests, connections):
+        client = HeadClient(timeout=5, headers={})
+        urls = _urls(base, 8)
+        statuses = await _each_batch(client, urls)
+        await client.close()
+        assert statuses == [_status_of(b"HEAD " + u.removeprefix(base).encode()) for u in urls]
+        assert client.depth(urls[0]) == 1
+
+    serve(one_request_per_read, test)
+
+
+def test_a_host_that_hangs_up_on_pipelined_requests_gets_them_again_one_at_a_time():
+    async def one_answer_then_hang_up_if_more_came(reader, writer):
+        while True:
+            request = await reader.request()
+            writer.write(_answer(_status_of(request)))
+            await writer.drain()
+            if reader._buffer:  # type: ignore[attr-defined]  # another request was already sent: refuse to pipeline
+                return
+
+    async def test(base, requests, connections):
+        client = HeadClient(timeout=5, headers={})
+        urls = _urls(base, 8)
+        statuses = await _each_batch(client, urls)
+        await client.close()
+        assert statuses == [_status_of(b"HEAD " + u.removeprefix(base).encode()) for u in urls]
+        assert client.depth(urls[0]) == 1
+
+    serve(one_answer_then_hang_up_if_more_came, test)
+
+
+def test_a_connection_the_host_closes_after_saying_so_sends_the_rest_on_a_new_one():
+    """``Connection: close`` on the fourth answer (a server's keep-alive limit): the requests
+    after it go on a fresh connection, and the host keeps being sent pipelined requests."""
+    async def close_after_four(reader, writer):
+        for n in range(1, 5):
+            request = await reader.request()
+            writer.write(_answer(_status_of(request), b"Connection: close\r\n" if n == 4 else b""))
+            await writer.drain()
+
+    async def test(base, requests, connections):
+        client = HeadClient(timeout=5, headers={})
+        urls = _urls(base, 15)
+        statuses = await _each_batch(client, urls)
+        await client.close()
+        assert statuses == [_status_of(b"HEAD " + u.removeprefix(base).encode()) for u in urls]
+        assert client.depth(urls[0]) == 6 and len(connections) == 4
+
+    serve(close_after_four, test)
+
+
+def test_a_body_sent_to_pipelined_head_requests_never_answers_the_next_one():
+    """A body after an answer to HEAD (bytes that even look like an answer) is no answer to
+    the request after it: the connection is dropped and the rest sent again."""
+    async def with_body(reader, writer):
+        while True:
+            request = await reader.request()
+            writer.write(_answer(_status_of(request)) + b"HTTP/1.1 200 OK\r\n\r\n")
+            await writer.drain()
+
+    async def test(base, requests, connections):
+        client = HeadClient(timeout=5, headers={})
+        urls = _urls(base, 10)
+        statuses = await _each_batch(client, urls)
+        await client.close()
+        assert statuses == [_status_of(b"HEAD " + u.removeprefix(base).encode()) for u in urls]
+        assert client.depth(urls[0]) == 1  # a host whose answers carry bodies is never sent two at once
+
+    serve(with_body, test)
