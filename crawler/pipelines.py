@@ -19,14 +19,13 @@ from checks.page_kinds import page_kind
 from checks.runner import PageCheckRunner
 from crawler.extract import ParsedPage
 from crawler.items import FetchItem, PageItem, SitemapEntryItem
-from storeaudit.store import BatchWriter, create_run, open_db
+from storeaudit.store import LINK_COLUMNS, BatchWriter, create_run, open_db
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["StorePipeline", "link_rows", "page_row"]
 
 
-LINK_COLUMNS = ("run_id", "source", "target", "fragment", "kind", "text", "region")
 FETCH_COLUMNS = ("run_id", "url", "method", "status", "error", "skipped", "content_type", "size", "final_url",
                  "chain", "elapsed_ms", "same_site", "last_modified")
 

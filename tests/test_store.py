@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 
-from storeaudit.store import SCHEMA_VERSION, BatchWriter, create_run, insert_rows, open_db
+import pytest
+
+from storeaudit.store import LINK_COLUMNS, SCHEMA_VERSION, BatchWriter, create_run, insert_rows, open_db
 
 LINKS = [
     {"run_id": 1, "source": "http://s/", "target": "http://s/a", "fragment": "", "kind": "a", "text": "A", "region": "nav"},
@@ -79,3 +81,32 @@ def test_a_file_with_links_as_text_is_upgraded_without_losing_a_row(tmp_path):
     assert sorted(rows, key=str) == sorted(LINKS, key=str)
     assert db["meta"].get("schema_version")["value"] == str(SCHEMA_VERSION)
     assert open_db(path).execute("select count(*) from links").fetchone()[0] == 3  # opening again changes nothing
+
+
+def test_links_written_in_batches_read_back_as_written_whatever_the_writer_remembers(tmp_path, monkeypatch):
+    """A writer remembers URL ids between batches (and starts over past URL_IDS of them):
+    every batch's links read back the same through the ``links`` view."""
+    monkeypatch.setattr("storeaudit.store.URL_IDS", 2)
+    db = open_db(tmp_path / "a.db")
+    writer = BatchWriter(db, batch_size=1)
+    for _ in range(3):
+        for row in LINKS:
+            writer.add_values("links", LINK_COLUMNS, [tuple(row[c] for c in LINK_COLUMNS)])
+    writer.flush()
+    rows = [tuple(r) for r in db.execute("select run_id, source, target, fragment, kind, text, region from links")]
+    assert sorted(rows) == sorted(tuple(row.values()) for row in LINKS * 3)
+    assert db.execute("select count(*) from urls").fetchone()[0] == 3
+
+
+def test_a_batch_that_fails_forgets_the_url_ids_it_took_back(tmp_path):
+    """The URLs a failed batch added to ``urls`` are rolled back with it: the writer must not
+    go on giving links their ids."""
+    db = open_db(tmp_path / "a.db")
+    writer = BatchWriter(db)
+    writer.add_values("links", LINK_COLUMNS, [tuple(LINKS[0][c] for c in LINK_COLUMNS)])
+    writer.add("no_such_table", {"x": 1})
+    with pytest.raises(sqlite3.OperationalError):
+        writer.flush()
+    writer._rows.pop("no_such_table")  # what failed is dropped; the links are written again
+    writer.flush()
+    assert [tuple(r) for r in db.execute("select source, target from links")] == [("http://s/", "http://s/a")]
