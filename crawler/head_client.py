@@ -11,13 +11,15 @@ Pipelining (RFC 9112 §9.3.2: a client may send safe requests without waiting fo
 answer; the server answers them in order). On this kind of machine a system call costs more
 than the rest of a request: one write and one read per HEAD were ~45 µs of the client's
 system time and ~37 µs of nginx's CPU; four HEADs to a write took ~25 and ~25 µs each
-(``python -m bench`` and docs/performance.md). A host is asked one request at a time until
-it has answered one, then two pipelined (the probe), then up to ``PIPELINE_DEPTH`` once it
-answered those in order. A host that closes the connection with requests unanswered
-(without having said ``Connection: close``), garbles the answers or lets the probe stall
-for ``PROBE_PATIENCE`` seconds gets one request at a time from then on, and the unanswered
-requests are sent again, one at a time, on a fresh connection: pipelining changes the cost
-of a check, never its result. The host still works on one request per connection at a time.
+(a one-off script, docs/performance.md). A host is asked one request at a time until it has
+answered one, then two pipelined (the probe), then up to ``PIPELINE_DEPTH`` once it answered
+those in order. Each answer may take the whole timeout after the one before, and each
+request is tried as often as it would be alone: a timed-out request is not sent again, the
+ones behind it are. A host that closes the connection with requests unanswered (without
+having said ``Connection: close``), garbles an answer, sends a body to HEAD or lets the
+probe's second answer time out gets one request at a time from then on, and what it left
+unanswered is sent again on a fresh connection: pipelining changes the cost of a check,
+never its result. The host still works on one request per connection at a time.
 
 What it does not do is left to its caller (crawler/head_checks.py) or to Scrapy: redirects
 (HEAD answers are returned as they are), proxies (the checks are off when proxies are set),
@@ -56,9 +58,6 @@ SWEEP = 1.0
 #: requests in order. 4 took the client's CPU per HEAD from ~75 to ~25 µs and nginx's from
 #: ~37 to ~25 µs; 8 gave ~20 and ~20, but a page's ~36 URLs then keep fewer connections busy.
 PIPELINE_DEPTH = 6
-#: Seconds the probe (a host's first two pipelined requests) may take before the host is
-#: taken for one that cannot pipeline and its requests are sent again one at a time.
-PROBE_PATIENCE = 5.0
 #: Bytes of one answer's headers past which the answer is refused (as malformed).
 MAX_HEADER_BYTES = 64 * 1024
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -282,13 +281,18 @@ class HeadClient:
         return answers
 
     async def _pipelined(self, key: tuple[str, str, int], requests: list[bytes]) -> list[Answer | BaseException]:
-        """The answers to ``requests`` for one host, written together on one connection; what a
-        host that does not pipeline leaves unanswered is sent again, one at a time."""
+        """The answers to ``requests`` for one host, written together on one connection.
+
+        Each request is tried as often as it would be alone: the first one left unanswered
+        keeps its outcome when it had a lone request's chance (the first of the batch, or a
+        timeout: each answer may take the whole timeout after the one before), and the ones
+        behind it, which never had their turn, are sent again. A host that drops or garbles
+        pipelined requests, or lets the probe's second answer time out, gets what it left
+        unanswered again one at a time, and one at a time from then on."""
         if len(requests) > 1 and (not self.pipeline or self._pipelines.get(key) is False):
             return [answer for request in requests for answer in await self._pipelined(key, [request])]
         probe = len(requests) > 1 and self._pipelines.get(key) is None
-        patience = min(self.timeout, PROBE_PATIENCE) if probe else self.timeout
-        answers, sent, close_said = await self._exchange(key, requests, patience)
+        answers, close_said = await self._exchange(key, requests)
         missing = next((i for i, a in enumerate(answers) if isinstance(a, BaseException)), len(answers))
         if missing == len(answers):
             if key not in self._pipelines:
@@ -297,26 +301,26 @@ class HeadClient:
             elif probe and self._pipelines[key] is None:  # (not if it sent a body meanwhile)
                 self._pipelines[key] = True
             return answers
-        if len(requests) == 1 or not sent:
-            return answers  # as a single request would fail: a refused connection, a bad certificate
-        if isinstance(answers[missing], TimeoutError) and not probe:
-            return answers  # a slow host, not a pipelining one: Scrapy retries these
-        rest = requests[missing:]
-        if close_said and missing:  # the host ended the connection after an answer, as it may
-            return [*answers[:missing], *await self._pipelined(key, rest)]
-        self._no_pipelining(key)  # it left pipelined requests unanswered
-        again = [(await self._exchange(key, [request], self.timeout))[0][0] for request in rest]
-        return [*answers[:missing], *again]
+        if missing == 0 or isinstance(answers[missing], TimeoutError):
+            if probe and missing:
+                self._no_pipelining(key)  # it may ignore pipelined requests (or that URL is slow)
+            rest = requests[missing + 1:]
+            return [*answers[:missing + 1], *(await self._pipelined(key, rest) if rest else ())]
+        if close_said:  # the host ended the connection after an answer, as it may: the rest on a new one
+            return [*answers[:missing], *await self._pipelined(key, requests[missing:])]
+        self._no_pipelining(key)  # it dropped or garbled pipelined requests
+        return [*answers[:missing], *[answer for request in requests[missing:]
+                                      for answer in await self._pipelined(key, [request])]]
 
     def _no_pipelining(self, key: tuple[str, str, int]) -> None:
         """One request at a time to this host from now on."""
         self._pipelines[key] = False
 
-    async def _exchange(self, key: tuple[str, str, int], requests: list[bytes], patience: float
-                        ) -> tuple[list[Answer | BaseException], bool, bool]:
+    async def _exchange(self, key: tuple[str, str, int], requests: list[bytes]
+                        ) -> tuple[list[Answer | BaseException], bool]:
         """Write ``requests`` on one connection and read their answers (or the error each got),
-        whether they were sent at all, and whether the server said it closes the connection.
-        A kept-alive connection that turns out closed before it answers is replaced once."""
+        and whether the server said it closes the connection. A kept-alive connection that
+        turns out closed before it answers is replaced once."""
         deadline = asyncio.get_running_loop().time() + self.timeout  # to connect
         conn = self._take_idle(key)
         fresh = conn is None
@@ -326,8 +330,8 @@ class HeadClient:
                     try:
                         conn = await self._connect(key, deadline)
                     except (OSError, TimeoutError) as e:  # ssl.SSLError is an OSError
-                        return [e] * len(requests), False, False
-                answers = await self._answers(conn, requests, patience)
+                        return [e, *(HeadError("not sent") for _ in requests[1:])], False
+                answers = await self._answers(conn, requests, self.timeout)
                 if fresh or conn.got_bytes or not isinstance(answers[0], HeadError):
                     break
                 conn.close()  # a kept-alive connection the server had closed: once more, afresh
@@ -338,7 +342,7 @@ class HeadClient:
             raise
         conn.done()
         self._put_idle(key, conn)
-        return answers, True, conn.close_said
+        return answers, conn.close_said
 
     @staticmethod
     async def _answers(conn: _Connection, requests: list[bytes], patience: float) -> list[Answer | BaseException]:

@@ -379,30 +379,64 @@ def test_pipelining_can_be_turned_off():
     serve(answer_in_order, test)
 
 
-def test_a_host_that_ignores_pipelined_requests_gets_them_again_one_at_a_time(monkeypatch):
+def test_a_host_that_ignores_pipelined_requests_is_sent_one_at_a_time_after_the_probe():
     """An old server (or a proxy) reads one request, answers it and drops what followed in the
-    same packet: the probe's second answer never comes. After ``PROBE_PATIENCE`` the host is
-    sent one request at a time, the unanswered one again, and every URL gets its own answer."""
-    monkeypatch.setattr("crawler.head_client.PROBE_PATIENCE", 0.3)
+    same packet: the probe's second answer never comes. That request times out as a lone one
+    would (the checks hand it to Scrapy, whose request is the retry) and is not sent again
+    here; the host gets one request at a time from then on, each with its own answer."""
+    received: list[bytes] = []
 
     async def one_request_per_read(reader, writer):
         while True:
             data = await reader.read(65536)
             if not data:
                 return
+            received.extend(r.split(b" ")[1] for r in data.split(b"\r\n\r\n") if r)
             first = data.split(b"\r\n\r\n", 1)[0]
             writer.write(_answer(_status_of(first)))
             await writer.drain()
 
     async def test(base, requests, connections):
-        client = HeadClient(timeout=5, headers={})
+        client = HeadClient(timeout=0.3, headers={})
         urls = _urls(base, 8)
-        statuses = await _each_batch(client, urls)
-        await client.close()
-        assert statuses == [_status_of(b"HEAD " + u.removeprefix(base).encode()) for u in urls]
+        first = await client.head_many([(urls[0], {})])
+        probe = await client.head_many([(url, {}) for url in urls[1:3]])
         assert client.depth(urls[0]) == 1
+        rest = await _each_batch(client, urls[3:])
+        await client.close()
+        expected = [_status_of(b"HEAD " + u.removeprefix(base).encode()) for u in urls]
+        assert [first[0][0], probe[0][0]] == expected[:2] and isinstance(probe[1], TimeoutError)
+        assert rest == expected[3:]
+        assert received.count(urls[2].removeprefix(base).encode()) == 1  # sent once: Scrapy retries it
 
     serve(one_request_per_read, test)
+
+
+def test_a_slow_answer_holds_up_the_ones_behind_it_which_are_sent_again_and_only_they():
+    """Pipelined answers come in order: a slow one times out as it would alone, and the
+    requests written after it, never answered, go again on a new connection; the host keeps
+    being sent pipelined requests (a slow URL says nothing about pipelining)."""
+    async def slow_on_500(reader, writer):
+        while True:
+            request = await reader.request()
+            if b"/500/" in request:
+                await asyncio.sleep(2)
+            writer.write(_answer(_status_of(request)))
+            await writer.drain()
+
+    async def test(base, requests, connections):
+        client = HeadClient(timeout=0.5, headers={})
+        urls = _urls(base, 4)  # 200, 404, 410, 301: the host learns to pipeline
+        assert await _each_batch(client, urls) == [200, 404, 410, 301]
+        batch = [f"{base}/200/a.jpg", f"{base}/500/slow.jpg", f"{base}/404/b.jpg", f"{base}/410/c.jpg"]
+        answers = await client.head_many([(url, {}) for url in batch])
+        await client.close()
+        assert answers[0][0] == 200 and isinstance(answers[1], TimeoutError)
+        assert [a[0] for a in answers[2:]] == [404, 410]
+        sent = [r.split(b" ")[1] for r in requests]
+        assert sent.count(b"/500/slow.jpg") == 1 and client.depth(batch[0]) == 6
+
+    serve(slow_on_500, test)
 
 
 def test_a_host_that_hangs_up_on_pipelined_requests_gets_them_again_one_at_a_time():
