@@ -145,7 +145,12 @@ def main_text(page: ParsedPage) -> str:
     return "\n".join(b.text for b in main_blocks(page))
 
 
+#: Where a sentence ends: after ., !, ? or … (closing quotes and brackets dropped) and space; after 。！？ always.
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[^\s])|(?<=[。！？])")
+#: The same ends in text without 。！？, the end mark captured rather than looked behind for:
+#: a pattern that starts with a character class lets re skip to the marks (~2 x faster on a
+#: product page's paragraphs), where a lookbehind is tried at every character.
+_LATIN_SENTENCE_END = re.compile(r"([.!?…])[\"'”’)\]]*\s+(?=[^\s])")
 _ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|etc|approx|incl|Mr|Mrs|Ms|Dr|St|No|vs|ca|z\.B|bzw|usw)\.)$", re.I)
 _ABBREV_TAIL = 8
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
@@ -153,7 +158,12 @@ _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 
 def sentences(text: str) -> list[str]:
     """Split a block into sentences (., !, ? followed by space; 。！？ always), keeping abbreviations."""
-    parts = [p.strip() for p in _SENTENCE_END.split(text) if p and p.strip()]
+    if "。" in text or "！" in text or "？" in text:
+        split = _SENTENCE_END.split(text)
+    else:  # pieces and their end marks in turn: each sentence with its mark, as the lookbehind keeps it
+        pieces = _LATIN_SENTENCE_END.split(text)
+        split = [piece + mark for piece, mark in zip(pieces[::2], pieces[1::2])] + pieces[-1:]
+    parts = [p.strip() for p in split if p and p.strip()]
     out: list[str] = []
     for part in parts:
         # an abbreviation is at most 7 characters long: the 8th from the end settles its \b

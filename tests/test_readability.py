@@ -157,3 +157,29 @@ def test_a_short_sentence_is_one_textstat_counts_at_most_two_words_in(sentence):
         textstat_alone = textstatistics()
         textstat_alone.set_rm_apostrophe(not apostrophes_kept)
         assert readability._short(sentence) == (textstat_alone.lexicon_count(sentence) <= 2)
+
+
+def _sentences_by_lookbehind(text: str) -> list[str]:
+    """``sentences`` as it was written first: one pattern with lookbehinds for every end mark."""
+    import re
+
+    from checks.text_content import _ABBREV, _ABBREV_TAIL
+
+    parts = [p.strip() for p in re.split(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[^\s])|(?<=[。！？])", text) if p and p.strip()]
+    out: list[str] = []
+    for part in parts:
+        if out and _ABBREV.search(out[-1][-_ABBREV_TAIL:]):
+            out[-1] = f"{out[-1]} {part}"
+        else:
+            out.append(part)
+    return out
+
+
+@given(st.lists(st.sampled_from(["word", "Etc", "e.g", "Mr", "No", " ", "  ", "\n", "\t", ".", "!", "?", "…",
+                                 '"', "'", "”", "’", ")", "]", "。", "！", "？", "é", "3", "-"]), max_size=40))
+@settings(max_examples=2000, deadline=None)
+def test_sentences_end_where_the_lookbehind_pattern_ends_them(pieces):
+    """Text without 。！？ is split by a pattern that starts with its end marks (re skips to them),
+    not one that looks behind every character: the same sentences either way."""
+    text = "".join(pieces)
+    assert sentences(text) == _sentences_by_lookbehind(text)
