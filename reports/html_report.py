@@ -19,7 +19,8 @@ from importlib.resources import files
 from typing import Any
 from urllib.parse import urlsplit
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, FileSystemBytecodeCache, PackageLoader, select_autoescape
+from jinja2.bccache import Bucket
 from markupsafe import Markup, escape
 
 from checks.registry import SEVERITY_RANK, Check
@@ -116,8 +117,34 @@ def trend_chart(points: list[dict[str, Any]], teams: list[str], *, width: int = 
             "top": top, "base": height - bottom, "left": left, "right": width - right}
 
 
+class TemplateCache(FileSystemBytecodeCache):
+    """jinja2's cache of compiled templates, which never stops a report: compiling the report's
+    template took ~0.1 s of every audit's end. The code is kept in a folder of the user's own
+    under the temporary directory and compiled again when the template's source changes; a
+    folder that cannot be read or written is only slower."""
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # unreadable or damaged: compiled again
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:  # a full disk, a folder gone or read-only
+            pass
+
+
+def _template_cache() -> TemplateCache | None:
+    try:
+        return TemplateCache()
+    except (OSError, RuntimeError):  # no folder of the user's own can be made: no cache
+        return None
+
+
 _env = Environment(loader=PackageLoader("reports", "templates"), autoescape=select_autoescape(default=True),
-                   trim_blocks=True, lstrip_blocks=True)
+                   trim_blocks=True, lstrip_blocks=True, bytecode_cache=_template_cache())
 _env.filters["safe_href"] = safe_href
 _env.filters["short_url"] = short_url
 _env.filters["search_text"] = search_text

@@ -128,3 +128,23 @@ def test_an_interrupted_run_with_limits_says_so_everywhere(tmp_path):
     assert "**Warning: this audit was interrupted**" in md and "max\\_pages (17)" in md
     # an interrupted run is no baseline: a later report compares with the last complete one
     assert load_report(db, 2).previous["id"] == 1
+
+
+def test_the_html_report_renders_whatever_its_template_cache_can_do(db, tmp_path, monkeypatch):
+    """Compiled templates are kept between audits; a cache folder that is gone, or holds a
+    damaged file, only costs the compiling again."""
+    from jinja2.bccache import bc_magic
+
+    from reports import html_report
+
+    expected = render(db, "html")
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    for folder in (tmp_path / "gone", damaged):
+        cache = html_report.TemplateCache(str(folder))
+        monkeypatch.setattr(cache, "_get_cache_filename", lambda bucket, folder=folder: str(folder / "x.cache"))
+        (damaged / "x.cache").write_bytes(bc_magic + b"\x80not a pickle")  # each template finds this
+        env = html_report._env.overlay(bytecode_cache=cache)
+        env.cache = None  # every template is looked up in the bytecode cache
+        monkeypatch.setattr(html_report, "_env", env)
+        assert render(db, "html") == expected
