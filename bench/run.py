@@ -264,7 +264,10 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         print(f"generating {args.pages} pages in {site} ...", file=sys.stderr)
         generate(site, args.pages)
     manifest = json.loads((site / "manifest.json").read_text())
-    work = Path(tempfile.mkdtemp(prefix="bench-", dir=OUT))  # databases and reports: never beside --out (docs/)
+    # Databases, reports and logs (hundreds of MB at scale): beside --out, unless that is in
+    # the repository (docs/bench-results), where they would be committed: then in bench/out.
+    beside = args.out.resolve().parent if args.out else OUT
+    work = Path(tempfile.mkdtemp(prefix="bench-", dir=OUT if ROOT in (beside, *beside.parents) else beside))
     results: list[Measure] = []
     with Nginx(site, work / "nginx") as server, ExitStack() as stack:
         redis_url = stack.enter_context(redis_server(work)) if "full-w2" in tools else ""
