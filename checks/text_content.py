@@ -10,13 +10,14 @@ Both are computed once per page and kept on the :class:`ParsedPage` while it is 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from lxml import etree
 
 from crawler.extract import ParsedPage
 
-__all__ = ["TextBlock", "main_blocks", "main_text", "sentences", "visible_blocks", "words"]
+__all__ = ["TextBlock", "joined_after_abbreviations", "main_blocks", "main_text", "sentences", "visible_blocks", "words"]
 
 #: Never visible text, or not text a shopper reads as content.
 _INVISIBLE = frozenset({"script", "style", "template", "noscript", "head", "title", "svg", "math", "object",
@@ -163,7 +164,11 @@ def sentences(text: str) -> list[str]:
     else:  # pieces and their end marks in turn: each sentence with its mark, as the lookbehind keeps it
         pieces = _LATIN_SENTENCE_END.split(text)
         split = [piece + mark for piece, mark in zip(pieces[::2], pieces[1::2])] + pieces[-1:]
-    parts = [p.strip() for p in split if p and p.strip()]
+    return joined_after_abbreviations(p.strip() for p in split if p and p.strip())
+
+
+def joined_after_abbreviations(parts: Iterable[str]) -> list[str]:
+    """Sentences: each part joined to the one before when that ends with an abbreviation."""
     out: list[str] = []
     for part in parts:
         # an abbreviation is at most 7 characters long: the 8th from the end settles its \b

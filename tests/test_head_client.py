@@ -345,6 +345,20 @@ def _urls(base: str, n: int, start: int = 0) -> list[str]:
     return [f"{base}/{statuses[i % len(statuses)]}/{i}.jpg" for i in range(start, start + n)]
 
 
+def _expected(base: str, urls: list[str]) -> list[int]:
+    return [_status_of(b"HEAD " + url.removeprefix(base).encode()) for url in urls]
+
+
+async def _every_url_gets_its_own_answer(client: HeadClient, base: str, n: int) -> list[str]:
+    """HEAD ``n`` URLs as the checks send them, assert each got the answer to its own request,
+    close the client; returns the URLs."""
+    urls = _urls(base, n)
+    statuses = await _each_batch(client, urls)
+    await client.close()
+    assert statuses == _expected(base, urls)
+    return urls
+
+
 async def _each_batch(client: HeadClient, urls: list[str]) -> list[int]:
     """Status of each URL, sent as the HEAD checks send them: as many at once as ``depth`` says."""
     statuses = []
@@ -363,7 +377,7 @@ def test_a_host_that_answers_one_request_then_two_pipelined_gets_them_six_at_a_t
         assert client.depth(urls[0]) == 1  # never asked yet
         statuses = await _each_batch(client, urls)
         await client.close()
-        assert statuses == [_status_of(b"HEAD " + u.removeprefix(base).encode()) for u in urls]  # each its own answer
+        assert statuses == _expected(base, urls)  # each its own answer
         assert client.depth(urls[0]) == 6 and len(connections) == 1
 
     serve(answer_in_order, test)
@@ -404,7 +418,7 @@ def test_a_host_that_ignores_pipelined_requests_is_sent_one_at_a_time_after_the_
         assert client.depth(urls[0]) == 1
         rest = await _each_batch(client, urls[3:])
         await client.close()
-        expected = [_status_of(b"HEAD " + u.removeprefix(base).encode()) for u in urls]
+        expected = _expected(base, urls)
         assert [first[0][0], probe[0][0]] == expected[:2] and isinstance(probe[1], TimeoutError)
         assert rest == expected[3:]
         assert received.count(urls[2].removeprefix(base).encode()) == 1  # sent once: Scrapy retries it
@@ -450,10 +464,7 @@ def test_a_host_that_hangs_up_on_pipelined_requests_gets_them_again_one_at_a_tim
 
     async def test(base, requests, connections):
         client = HeadClient(timeout=5, headers={})
-        urls = _urls(base, 8)
-        statuses = await _each_batch(client, urls)
-        await client.close()
-        assert statuses == [_status_of(b"HEAD " + u.removeprefix(base).encode()) for u in urls]
+        urls = await _every_url_gets_its_own_answer(client, base, 8)
         assert client.depth(urls[0]) == 1
 
     serve(one_answer_then_hang_up_if_more_came, test)
@@ -470,10 +481,7 @@ def test_a_connection_the_host_closes_after_saying_so_sends_the_rest_on_a_new_on
 
     async def test(base, requests, connections):
         client = HeadClient(timeout=5, headers={})
-        urls = _urls(base, 15)
-        statuses = await _each_batch(client, urls)
-        await client.close()
-        assert statuses == [_status_of(b"HEAD " + u.removeprefix(base).encode()) for u in urls]
+        urls = await _every_url_gets_its_own_answer(client, base, 15)
         assert client.depth(urls[0]) == 6 and len(connections) == 4
 
     serve(close_after_four, test)
@@ -490,10 +498,7 @@ def test_a_body_sent_to_pipelined_head_requests_never_answers_the_next_one():
 
     async def test(base, requests, connections):
         client = HeadClient(timeout=5, headers={})
-        urls = _urls(base, 10)
-        statuses = await _each_batch(client, urls)
-        await client.close()
-        assert statuses == [_status_of(b"HEAD " + u.removeprefix(base).encode()) for u in urls]
+        urls = await _every_url_gets_its_own_answer(client, base, 10)
         assert client.depth(urls[0]) == 1  # a host whose answers carry bodies is never sent two at once
 
     serve(with_body, test)

@@ -163,16 +163,10 @@ def _sentences_by_lookbehind(text: str) -> list[str]:
     """``sentences`` as it was written first: one pattern with lookbehinds for every end mark."""
     import re
 
-    from checks.text_content import _ABBREV, _ABBREV_TAIL
+    from checks.text_content import joined_after_abbreviations
 
-    parts = [p.strip() for p in re.split(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[^\s])|(?<=[。！？])", text) if p and p.strip()]
-    out: list[str] = []
-    for part in parts:
-        if out and _ABBREV.search(out[-1][-_ABBREV_TAIL:]):
-            out[-1] = f"{out[-1]} {part}"
-        else:
-            out.append(part)
-    return out
+    split = re.split(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[^\s])|(?<=[。！？])", text)
+    return joined_after_abbreviations(p.strip() for p in split if p and p.strip())
 
 
 @given(st.lists(st.sampled_from(["word", "Etc", "e.g", "Mr", "No", " ", "  ", "\n", "\t", ".", "!", "?", "…",
