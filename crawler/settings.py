@@ -63,6 +63,13 @@ STOREAUDIT_PROGRESS_INTERVAL = 10.0
 CONCURRENT_ITEMS = 1
 # The depth middleware would drop requests; the spider tracks depth and decides what to parse.
 DEPTH_LIMIT = 0
+# First found, first fetched (breadth first), as a shopper clicks from the home page: Scrapy's
+# default, last found first, followed "related products" chains to their end before the
+# categories, so a page two clicks from home could be found first 30 deep, past
+# crawl.max_depth, and be checked but never read (a 10,000-page bench audit lost one product
+# page so). A crawl cut short by max_pages now reads the pages nearest the start.
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 # Each spider middleware wraps every callback's output once more (measured: the depth
 # middleware alone was in 24 % of the crawl's samples); these two do nothing for the audit.
 SPIDER_MIDDLEWARES = {

@@ -9,6 +9,8 @@ Routes (``GET``; ``HEAD`` answers the same without a body):
   (every filter and sort combination), ``/session/…?sid=…`` (a new session id in every
   link, plus ``;jsessionid=`` path parameters), ``/deep/…`` (a relative ``a/`` link, deeper
   on every page), ``/many-links`` (20,000 numbered links);
+* ``/order/`` links a list that links ``/order/target`` (two clicks), three other pages,
+  and last a chain (``/order/chain/1`` … ``3``) that reaches the same target in four;
 * hostile responses: ``/hostile/`` (index), ``/big`` (11 MB), ``/binary`` (random bytes
   as text/html), ``/liar`` (a charset that lies and one that does not exist), ``/nested``
   (100,000 unclosed elements), ``/hang`` (headers, then silence), ``/to-ftp`` and
@@ -167,6 +169,18 @@ class HostileSite:
             return send(h, 200, page(f"Session page {path}", links(*hrefs)))
         if path.startswith("/deep/"):
             return send(h, 200, page("Deeper", links("a/")))
+        if path == "/order/":
+            return send(h, 200, page("Two ways to one page", links(
+                "/order/list", "/order/about", "/order/about/1", "/order/about/2", "/order/chain/1")))
+        if path == "/order/list":
+            return send(h, 200, page("A short way", links("/order/target")))
+        if path.startswith("/order/chain/"):
+            n = int(path.rsplit("/", 1)[1])
+            return send(h, 200, page(f"A long way, step {n}", links(f"/order/chain/{n + 1}" if n < 3 else "/order/target")))
+        if path == "/order/target":
+            return send(h, 200, page("The page at the end of both ways", links("/order/beyond")))
+        if path == "/order/beyond" or path.startswith("/order/about"):
+            return send(h, 200, page("Beyond the target", ""))
         if path == "/many-links":
             return send(h, 200, page("Many links", links(*(f"/many/{i}" for i in range(20000)))))
         if path.startswith("/many/"):
