@@ -33,6 +33,8 @@ CHARACTER_LANGS = frozenset({"ja", "zh", "ko", "th", "lo", "km", "my"})
 _ENGLISH_MARKERS = frozenset({"the", "and", "of", "to", "is", "for", "with", "you", "your", "it", "in", "a"})
 #: Distinct words whose syllables are remembered per language before the memo starts over.
 SYLLABLE_MEMO_WORDS = 50_000
+#: Paragraph counts whose reading ease is remembered per language before the memo starts over.
+EASE_MEMO_COUNTS = 50_000
 
 
 #: textstat 0.7.4's own sentences (``sentence_count``), which its formulas count.
@@ -135,7 +137,7 @@ def _page_scores(prose: list[str], text: str, lang: str, n_words: int) -> tuple[
     """
     scorer = _scorer(lang)
     counted = [(paragraph, _counted(paragraph, lang)) for paragraph in prose]
-    eases = [scorer.scores(paragraph, counts, grade=False)[0] for paragraph, counts in counted]
+    eases = [scorer.ease(paragraph, counts) for paragraph, counts in counted]
     hardest = min(range(len(prose)), key=eases.__getitem__)
     if all(paragraph[-1] in ".!?" for paragraph in prose[:-1]):
         total = sum((counts for _, counts in counted[1:]), counted[0][1])
@@ -158,6 +160,7 @@ def clear_caches() -> None:
     _counted.cache_clear()
     for scorer in _scorers.values():
         scorer.syllables.clear()
+        scorer.eases.clear()
         scorer._cache_clear()
 
 

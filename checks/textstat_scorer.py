@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from textstat.textstat import textstatistics
 
-from checks.readability import _TEXTSTAT_SENTENCE, SYLLABLE_MEMO_WORDS, Counts, _short
+from checks.readability import _TEXTSTAT_SENTENCE, EASE_MEMO_COUNTS, SYLLABLE_MEMO_WORDS, Counts, _short
 
 __all__ = ["Scorer"]
 
@@ -33,6 +33,7 @@ class Scorer(textstatistics):
         self.lang = lang
         self.set_lang("en_US" if lang == "en" else lang)
         self.syllables: dict[str, int] = {}
+        self.eases: dict[Counts, float] = {}
         self._given: tuple[str, Counts] | None = None
 
     def count(self, text: str) -> Counts:
@@ -51,6 +52,19 @@ class Scorer(textstatistics):
             return ease, float(self.flesch_kincaid_grade(text)) if grade and self.lang == "en" else None
         finally:
             self._given = None
+
+    def ease(self, text: str, counts: Counts) -> float:
+        """``scores(text, counts, grade=False)[0]``, remembered by ``counts``: the formula reads
+        nothing of the text but its counts (the overrides below give them), and a page's ~30
+        paragraphs, each scored alone to find the hardest, repeat the same few thousand counts
+        (2,096 distinct in 7,984 paragraphs of the bench store's product pages)."""
+        memo = self.eases
+        ease = memo.get(counts)
+        if ease is None:
+            if len(memo) > EASE_MEMO_COUNTS:
+                memo.clear()
+            ease = memo[counts] = self.scores(text, counts, grade=False)[0]
+        return ease
 
     # textstat's formulas ask for these of the text they score: it is the given one.
 

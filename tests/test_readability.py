@@ -177,3 +177,16 @@ def test_sentences_end_where_the_lookbehind_pattern_ends_them(pieces):
     not one that looks behind every character: the same sentences either way."""
     text = "".join(pieces)
     assert sentences(text) == _sentences_by_lookbehind(text)
+
+
+def test_a_paragraph_whose_counts_were_scored_before_gets_textstat_s_own_score_for_it():
+    scorer = readability._scorer("en")
+    first, second = "Our red mug holds hot tea. Wash it by hand.", "The big jug keeps milk cold. Rinse it out now."
+    assert scorer.count(first) == scorer.count(second)  # different words, the same counts
+    scorer.ease(first, scorer.count(first))
+    remembered = len(scorer.eases)
+
+    textstat_alone = textstatistics()
+    textstat_alone.set_lang("en_US")
+    assert scorer.ease(second, scorer.count(second)) == round(textstat_alone.flesch_reading_ease(second), 1)
+    assert len(scorer.eases) == remembered  # read from the memo, not scored again
