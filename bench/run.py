@@ -267,6 +267,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     # Databases, reports and logs (hundreds of MB at scale): beside --out, unless that is in
     # the repository (docs/bench-results), where they would be committed: then in bench/out.
     beside = args.out.resolve().parent if args.out else OUT
+    beside.mkdir(parents=True, exist_ok=True)  # --out may name a folder not made yet
     work = Path(tempfile.mkdtemp(prefix="bench-", dir=OUT if ROOT in (beside, *beside.parents) else beside))
     results: list[Measure] = []
     with Nginx(site, work / "nginx") as server, ExitStack() as stack:
