@@ -140,10 +140,10 @@ def test_the_html_report_renders_whatever_its_template_cache_can_do(db, tmp_path
     expected = render(db, "html")
     damaged = tmp_path / "damaged"
     damaged.mkdir()
+    (damaged / "x.cache").write_bytes(bc_magic + b"\x80not a pickle")  # each template finds this
     for folder in (tmp_path / "gone", damaged):
         cache = html_report.TemplateCache(str(folder))
         monkeypatch.setattr(cache, "_get_cache_filename", lambda bucket, folder=folder: str(folder / "x.cache"))
-        (damaged / "x.cache").write_bytes(bc_magic + b"\x80not a pickle")  # each template finds this
         env = html_report._env.overlay(bytecode_cache=cache)
         env.cache = None  # every template is looked up in the bytecode cache
         monkeypatch.setattr(html_report, "_env", env)
