@@ -36,19 +36,31 @@ def not_an_image(run: RunContext, options: None) -> Iterator[Finding]:
     Replace the image reference with the address of the real image file; ask IT to make
     missing files answer 404 instead of a page.
     """
-    marks = ", ".join(f"'{k}'" for k in (*IMAGE_KINDS, *CANDIDATE_KINDS))
-    rows = run.query(f"""
-        select l.source as page, l.target, group_concat(distinct l.kind) as kinds,
-               group_concat(distinct l.text) as texts, group_concat(distinct l.region) as regions,
-               f.status, f.error, f.chain, f.same_site, f.content_type, f.size
-        from links l join fetches f on f.run_id = l.run_id and f.url = l.target
-        where l.run_id = :run and l.kind in ({marks}) and f.skipped = '' and f.error = ''
-          and f.status between 200 and 299
+    # The targets that answered with something else first (every page of the store is one),
+    # into a temporary table keyed by URL id; then the run's image links, each looked up there
+    # by its integer id. Through the ``links`` view every image link of the run was joined to
+    # its fetch by URL text first: 2.9 s instead of ~1 s at 10,000 pages, with no finding.
+    db = run.db
+    db.execute("create temp table if not exists _served_not_image (id integer primary key)")
+    db.execute("delete from _served_not_image")
+    db.execute("""
+        insert into _served_not_image select t.id from fetches f cross join urls t on t.url = f.url
+        where f.run_id = ? and f.skipped = '' and f.error = '' and f.status between 200 and 299
           and (f.size = 0 or (f.content_type != '' and lower(f.content_type) not like 'image/%'
                               and lower(f.content_type) not like 'application/octet-stream%'
-                              and lower(f.content_type) not like 'binary/%'))
-        group by l.source, l.target
-        order by l.target, l.source
+                              and lower(f.content_type) not like 'binary/%'))""", [run.run_id])
+    marks = ", ".join(f"'{k}'" for k in (*IMAGE_KINDS, *CANDIDATE_KINDS))
+    rows = run.query(f"""
+        select s.url as page, t.url as target, group_concat(distinct e.kind) as kinds,
+               group_concat(distinct e.text) as texts, group_concat(distinct e.region) as regions,
+               f.status, f.error, f.chain, f.same_site, f.content_type, f.size
+        from link_edges e cross join _served_not_image b on b.id = e.target_id
+             cross join urls t on t.id = e.target_id
+             cross join fetches f on f.run_id = e.run_id and f.url = t.url
+             cross join urls s on s.id = e.source_id
+        where e.run_id = :run and e.kind in ({marks})
+        group by s.url, t.url
+        order by t.url, s.url
     """)
     for row in rows:
         empty = row["size"] == 0

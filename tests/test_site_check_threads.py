@@ -12,7 +12,7 @@ import sqlite_utils
 
 import checks.runner as runner
 import checks.site_threads as site_threads
-from checks.context import RunContext
+from checks.context import RunContext, Shared
 from checks.registry import REGISTRY, Finding
 from config import load_config
 
@@ -93,3 +93,55 @@ def test_a_database_in_memory_is_checked_in_the_callers_thread():
     ctx = RunContext(db=db, run_id=1, config=load_config(None), site_hosts={"127.0.0.1:1"})
     assert list(runner.run_site_checks(ctx, threads=2)) == []
     assert _threads_left() == []
+
+
+def test_a_value_threads_ask_for_at_once_is_worked_out_once():
+    shared = Shared()
+    started, calls = threading.Barrier(4), []
+
+    def compute() -> int:
+        calls.append(1)
+        return 42
+
+    def ask(out: list) -> None:
+        started.wait()
+        out.append(shared.get("answer", compute))
+
+    got: list[int] = []
+    threads = [threading.Thread(target=ask, args=(got,)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == [42] * 4 and len(calls) == 1
+
+
+def test_a_shared_value_that_failed_is_worked_out_again():
+    shared = Shared()
+
+    def fail() -> int:
+        raise RuntimeError("interrupted")
+
+    with pytest.raises(RuntimeError):
+        shared.get("answer", fail)
+    assert shared.get("answer", lambda: 7) == 7
+
+
+def test_the_navigation_checks_group_the_template_links_once_per_run(demo_audit, monkeypatch):
+    ctx = _context(demo_audit["_db"])
+    alone = {code: list(REGISTRY[code].func(_context(demo_audit["_db"]), REGISTRY[code].make_options({})))
+             for code in ("STRUCT009", "STRUCT010", "STRUCT011")}
+    scans = []
+    execute = sqlite_utils.Database.execute
+
+    def counting(self, sql, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if "menu_pages" in sql:
+            scans.append(sql)
+        return execute(self, sql, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite_utils.Database, "execute", counting)
+    monkeypatch.setattr(runner, "enabled_checks", lambda config, kind: [
+        (REGISTRY[code], REGISTRY[code].make_options({})) for code in alone] if kind == "site" else [])
+    together = list(runner.run_site_checks(ctx, threads=2))
+    assert len(scans) == 1
+    assert together == [f for code in alone for f in alone[code]]
