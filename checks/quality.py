@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from checks.context import PageContext, RunContext
 from checks.page_kinds import CATEGORY_URLS, PRODUCT_URLS, is_product_page, path_matches
 from checks.registry import Finding, page_check, site_check
-from checks.text_content import main_blocks, sentences, words
+from checks.text_content import main_blocks, sentences, word_count
 from crawler.extract import ParsedPage
 from crawler.urls import resolve
 
@@ -100,7 +100,7 @@ def thin_description(page: ParsedPage, options: ThinOptions, context: PageContex
     text = product_description(page)
     if text is None:
         return
-    count = len(words(text))
+    count = word_count(text, options.min_words)  # all of them when there are fewer
     if count < options.min_words:
         quote = " ".join(text.split())[:300]
         yield Finding(code="QUAL002", page=page.url, group=page.url,

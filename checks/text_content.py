@@ -12,12 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import islice
 
 from lxml import etree
 
 from crawler.extract import ParsedPage
 
-__all__ = ["TextBlock", "joined_after_abbreviations", "main_blocks", "main_text", "sentences", "visible_blocks", "words"]
+__all__ = ["TextBlock", "joined_after_abbreviations", "main_blocks", "main_text", "sentences",
+           "visible_blocks", "word_count", "words"]
 
 #: Never visible text, or not text a shopper reads as content.
 _INVISIBLE = frozenset({"script", "style", "template", "noscript", "head", "title", "svg", "math", "object",
@@ -181,3 +183,9 @@ def joined_after_abbreviations(parts: Iterable[str]) -> list[str]:
 
 def words(text: str) -> list[str]:
     return _WORD.findall(text)
+
+
+def word_count(text: str, at_most: int) -> int:
+    """``len(words(text))``, counted no further than ``at_most``: a check that asks "at least
+    20 words?" of a 600-word product description stops at the 20th."""
+    return sum(1 for _ in islice(_WORD.finditer(text), at_most))

@@ -282,8 +282,8 @@ def _references(root: etree._Element, base: str, region: Callable[[etree._Elemen
             href = el.get("href")
             if not href:
                 continue
-            if tag == "a":
-                text = el.text_content()
+            if tag == "a":  # most links hold their text alone: no XPath for them
+                text = (el.text or "") if len(el) == 0 else el.text_content()
             if not text.strip():
                 text = " ".join(i.get("alt", "") for i in el.iter("img")) or el.get("title", "") or el.get("aria-label", "")
             candidates = [(href, tag)]

@@ -19,7 +19,7 @@ from checks.context import PageContext
 from checks import readability
 from checks.readability import clear_caches, score_text
 from checks.registry import REGISTRY
-from checks.text_content import main_blocks, sentences, words
+from checks.text_content import main_blocks, sentences, word_count, words
 from config import load_config
 from crawler.extract import parse_page
 
@@ -190,3 +190,8 @@ def test_a_paragraph_whose_counts_were_scored_before_gets_textstat_s_own_score_f
     textstat_alone.set_lang("en_US")
     assert scorer.ease(second, scorer.count(second)) == round(textstat_alone.flesch_reading_ease(second), 1)
     assert len(scorer.eases) == remembered  # read from the memo, not scored again
+
+
+@given(st.text(alphabet=st.sampled_from("ab -'’_,.é1\n"), max_size=80), st.integers(min_value=0, max_value=30))
+def test_a_word_count_that_stops_early_agrees_with_the_words_up_to_where_it_stops(text, at_most):
+    assert word_count(text, at_most) == min(len(words(text)), at_most)
