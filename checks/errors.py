@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from checks.context import PageContext
 from checks.registry import Finding, page_check
-from checks.text_content import visible_blocks
+from checks.text_content import visible_blocks, visible_text_lower
 from crawler.extract import ParsedPage
 
 _PLATFORM_ERRORS = re.compile("|".join([
@@ -81,7 +81,7 @@ def leaked_error(page: ParsedPage, options: None, context: PageContext) -> Itera
     (``display_errors = Off``, ``DEBUG = False``) and log errors instead.
     """
     blocks = visible_blocks(page)
-    everything = "\n".join(b.text for b in blocks).lower()
+    everything = visible_text_lower(page)
     if not any(a in everything for a in _ERROR_ANCHORS):
         return  # most pages: one look at all their text instead of one per block (~0.3 ms)
     for block in blocks:

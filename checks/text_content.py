@@ -19,7 +19,7 @@ from lxml import etree
 from crawler.extract import ParsedPage
 
 __all__ = ["TextBlock", "joined_after_abbreviations", "main_blocks", "main_text", "sentences",
-           "visible_blocks", "word_count", "words"]
+           "visible_blocks", "visible_text_lower", "word_count", "words"]
 
 #: Never visible text, or not text a shopper reads as content.
 _INVISIBLE = frozenset({"script", "style", "template", "noscript", "head", "title", "svg", "math", "object",
@@ -134,6 +134,17 @@ def visible_blocks(page: ParsedPage) -> list[TextBlock]:
     if "visible_blocks" not in cache:
         cache["visible_blocks"] = _blocks(page.root)
     return cache["visible_blocks"]  # type: ignore[no-any-return]
+
+
+def visible_text_lower(page: ParsedPage) -> str:
+    """The visible blocks' text, one block a line, lower-cased once per page: checks look for
+    their anchor words in it before they read a block. A phrase without a line break found in
+    the main blocks is found here too (they are some of these blocks, and no block holds a
+    line break), so a check of the main text may look here first."""
+    cache = page.derived
+    if "visible_text_lower" not in cache:
+        cache["visible_text_lower"] = "\n".join(b.text for b in visible_blocks(page)).lower()
+    return cache["visible_text_lower"]  # type: ignore[no-any-return]
 
 
 def main_blocks(page: ParsedPage) -> list[TextBlock]:
