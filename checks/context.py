@@ -33,8 +33,8 @@ class Shared:
     """What several site checks of one run read alike, worked out once by the first to ask.
 
     Why: STRUCT009, STRUCT010 and STRUCT011 each grouped the run's template links, a scan of
-    every header, menu and footer link (~1.2 s at 10,000 pages, a minute at 100,000). The
-    checks run on threads: one that asks for a value another is working out waits for it.
+    every header, menu and footer link (~1.2 s at 10,000 pages). The checks run on threads:
+    one that asks for a value another is working out waits for it.
     Keep only small results here (they live until the run's checks are done)."""
 
     def __init__(self) -> None:

@@ -23,7 +23,6 @@ from crawler.urls import normalize
 
 K = TypeVar("K")
 
-TEMPLATE_REGIONS = ("header", "nav", "footer")
 _OK = "status between 200 and 299"
 _PAGINATED = re.compile(r"/page/\d+/?$|[?&](?:page|p|pg)=\d+", re.I)
 
