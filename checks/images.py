@@ -39,7 +39,7 @@ def not_an_image(run: RunContext, options: None) -> Iterator[Finding]:
     # The targets that answered with something else first (every page of the store is one),
     # into a temporary table keyed by URL id; then the run's image links, each looked up there
     # by its integer id. Through the ``links`` view every image link of the run was joined to
-    # its fetch by URL text first: 2.9 s instead of ~1 s at 10,000 pages, with no finding.
+    # its fetch by URL text first: 2.7 s instead of 1.0 s at 10,000 pages (bench.end_of_audit).
     db = run.db
     db.execute("create temp table if not exists _served_not_image (id integer primary key)")
     db.execute("delete from _served_not_image")
