@@ -10,13 +10,13 @@ Both are computed once per page and kept on the :class:`ParsedPage` while it is 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import islice
 
 from lxml import etree
 
-from crawler.extract import ParsedPage
+from crawler.extract import TEMPLATE_PARTS, ParsedPage
 
 __all__ = ["TextBlock", "joined_after_abbreviations", "main_blocks", "main_text", "sentences",
            "visible_blocks", "visible_text_lower", "word_count", "words"]
@@ -32,6 +32,11 @@ _BLOCK = frozenset({"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "
                     "figcaption", "caption", "pre", "div", "section", "article", "main", "body", "ul", "ol",
                     "dl", "table", "tr", "address", "header", "footer", "figure", "br", "hr", "summary",
                     "details", "label", "legend", "fieldset"})
+
+#: The blocks of a template part (crawler.extract.TEMPLATE_PARTS: header, menu, footer) are
+#: kept by its markup, so the next page with the same markup skips its walk.
+_TEMPLATE_PARTS = frozenset(TEMPLATE_PARTS)
+_REPEATED_MAX = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +69,17 @@ def _outside_main(el: etree._Element, tag: str, in_section: bool, attributes: bo
     return False
 
 
-def _blocks(root: etree._Element | None) -> list[TextBlock]:
+#: (markup, in a section, in code, in main content) -> (blocks, the tag text after them goes with)
+_REPEATED: dict[tuple[bytes, bool, bool, bool], tuple[tuple[TextBlock, ...], str]] = {}
+
+
+def _remember(key: tuple[bytes, bool, bool, bool], walked: tuple[tuple[TextBlock, ...], str]) -> None:
+    if len(_REPEATED) >= _REPEATED_MAX:  # a store whose header changes from page to page
+        _REPEATED.clear()
+    _REPEATED[key] = walked
+
+
+def _blocks(root: etree._Element | None, markup: Callable[[etree._Element], bytes] | None = None) -> list[TextBlock]:
     """Every visible block of text in document order, each marked main content or not.
 
     A recursive walk over every element of the page, ~1 ms a product page: each element's
@@ -102,6 +117,29 @@ def _blocks(root: etree._Element | None) -> list[TextBlock]:
         if new_block:
             flush()
             cur_tag, cur_code, cur_main = tag, code, main
+        if new_block and tag in _TEMPLATE_PARTS:
+            key = (markup(el) if markup else etree.tostring(el, with_tail=False), in_section, in_code, in_main)
+            known = _REPEATED.get(key)
+            if known is None:
+                start = len(out)
+                walk_inside(el, tag, in_section, code, main)
+                flush()
+                _remember(key, (tuple(out[start:]), cur_tag))
+            else:
+                out.extend(known[0])
+                cur_tag = known[1]
+            cur_code, cur_main = in_code, in_main
+            return
+        walk_inside(el, tag, in_section, code, main)
+        if new_block:
+            flush()
+            cur_code, cur_main = in_code, in_main
+        elif tag in ("td", "th", "span", "a"):
+            buf.append(" ")
+
+    def walk_inside(el: etree._Element, tag: str, in_section: bool, code: bool, main: bool) -> None:
+        """The element's text and its children's, with their tails; a block is flushed at its end."""
+        nonlocal cur_code, cur_main
         text = el.text
         if text:
             buf.append(text)
@@ -114,11 +152,6 @@ def _blocks(root: etree._Element | None) -> list[TextBlock]:
                     flush()
                     cur_code, cur_main = code, main
                 buf.append(tail)
-        if new_block:
-            flush()
-            cur_code, cur_main = in_code, in_main
-        elif tag in ("td", "th", "span", "a"):
-            buf.append(" ")
 
     try:
         walk(start, False, False, True)
@@ -132,7 +165,7 @@ def visible_blocks(page: ParsedPage) -> list[TextBlock]:
     """Blocks of every visible text on the page, template parts included (one walk per page)."""
     cache = page.derived
     if "visible_blocks" not in cache:
-        cache["visible_blocks"] = _blocks(page.root)
+        cache["visible_blocks"] = _blocks(page.root, page.markup)
     return cache["visible_blocks"]  # type: ignore[no-any-return]
 
 
