@@ -7,6 +7,7 @@ page, see docs/architecture.md); page checks get the same tree through :class:`P
 from __future__ import annotations
 
 import codecs
+import hashlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -80,6 +81,34 @@ class ParsedPage:
     in_stock: bool = True
     #: 'product', 'category' or '' (checks/page_kinds.py), when read where the tree is not kept
     kind: str | None = None
+    #: The template parts this page shares with an earlier page, in document order, as
+    #: (part id, start, stop): ``refs[start:stop]`` are the part's references. After
+    #: ``send_parts`` a part already sent has stop = -1 and its references are not in ``refs``
+    #: (they would be at ``start``): the crawler has them under the part id (crawler/pipelines.py).
+    parts: list[tuple[int, int, int]] = field(default_factory=list)
+
+    def send_parts(self, sent: set[int], *, limit: int) -> None:
+        """Drop the references of each part whose id is in ``sent`` (the crawler has them),
+        and add the others' ids to it, up to ``limit`` ids: past it a part's references stay
+        as the page's own, so what the crawler keeps per part stays bounded."""
+        if not self.parts:
+            return
+        refs: list[Reference] = []
+        parts: list[tuple[int, int, int]] = []
+        at = 0
+        for part_id, start, stop in self.parts:
+            refs += self.refs[at:start]
+            at = stop
+            if part_id in sent:
+                parts.append((part_id, len(refs), -1))
+            elif len(sent) < limit:
+                sent.add(part_id)
+                parts.append((part_id, len(refs), len(refs) + stop - start))
+                refs += self.refs[start:stop]
+            else:
+                refs += self.refs[start:stop]
+        refs += self.refs[at:]
+        self.refs, self.parts = refs, parts
 
     def __getstate__(self) -> dict[str, object]:
         """Pickled (a page worker's result) with its references as plain tuples: pickle's way
@@ -238,7 +267,7 @@ def parse_page(url: str, body: bytes, *, status: int = 200, depth: int = 0, enco
     html = root if root.tag == "html" else root.find(".//html")
     page.lang = ((html.get("lang") if html is not None else None) or "").strip().lower()
     page.ids = [ident for ident in _IDS(root) if ident]
-    page.refs = list(_references(root, base, page.region, page.markup))
+    page.refs = list(_references(root, base, page.region, page.markup, page.parts))
     page.description = facts.meta_content(root, "description")[:MAX_TEXT * 2]
     lowered = page.text().lower()
     page.availability = facts.availability(root, page.schema(), lowered)
@@ -282,9 +311,9 @@ def _parser(encoding: str | None, *, remove_comments: bool = False) -> lxml.html
 #: Elements a store repeats on most pages: its header, menus and footer.
 TEMPLATE_PARTS = ("header", "nav", "footer")
 _PART_REFS_MAX = 32
-#: (a template part's markup, the origin its URLs resolve against) -> its references, as
-#: (url, fragment, kind, text, region): the next page with the same part takes them as they are.
-_PART_REFS: dict[tuple[bytes, str], tuple[tuple[str, str, str, str, str], ...]] = {}
+#: (a template part's markup, the origin its URLs resolve against) -> its id and its references,
+#: as (url, fragment, kind, text, region): the next page with the same part takes them as they are.
+_PART_REFS: dict[tuple[bytes, str], tuple[int, tuple[tuple[str, str, str, str, str], ...]]] = {}
 #: An address that resolves the same from every page of an origin: site-root (/x), scheme-relative
 #: (//host/x) or with a scheme (https:, mailto:...). Only "x", "../x", "?q" and "#f" depend on the page.
 _BASE_FREE = re.compile(r"\s*(?:/|[a-zA-Z][a-zA-Z0-9+.-]*:)")
@@ -302,6 +331,13 @@ def template_parts(root: etree._Element) -> list[etree._Element]:
     return parts
 
 
+def part_id(key: tuple[bytes, str]) -> int:
+    """A template part's id: the same in every process for the same markup and origin (the
+    page workers name parts to the crawler by it); 63 bits of BLAKE2b, so a positive integer."""
+    markup, origin = key
+    return int.from_bytes(hashlib.blake2b(markup + b"\0" + origin.encode(), digest_size=8).digest()) >> 1
+
+
 class _Part:
     """A template part while a page's references are read: its key, and its references."""
 
@@ -316,15 +352,18 @@ class _Part:
 
 
 def _references(root: etree._Element, base: str, region: Callable[[etree._Element], str],
-                markup: Callable[[etree._Element], bytes] | None = None) -> Iterator[Reference]:
+                markup: Callable[[etree._Element], bytes] | None = None,
+                spans: list[tuple[int, int, int]] | None = None) -> Iterator[Reference]:
     """Every URL the tree references, in document order, with its kind, text and region.
 
     An element's text and region are worked out once for all its URLs (an image has ~4 with
     its srcset) and only when one of them resolves: ~150 references a product page. With
     ``markup``, a template part (header, menu, footer) whose markup an earlier page had, and
     whose addresses do not depend on the page's own URL, gives that page's references
-    without reading them again: about half a product page's references are there."""
+    without reading them again: about half a product page's references are there. Each such
+    part is added to ``spans`` as (part id, start, stop) among the references given."""
     owner: dict[etree._Element, _Part] = {}
+    given = 0
     if markup is not None:
         origin = base[:base.find("/", base.find("//") + 2)] if base.count("/") >= 3 else base
         for part_el in template_parts(root):
@@ -336,7 +375,11 @@ def _references(root: etree._Element, base: str, region: Callable[[etree._Elemen
         if part is not None and part.known is not None:
             if not part.given:
                 part.given = True
-                for values in part.known:
+                known_id, known_refs = part.known
+                if spans is not None:
+                    spans.append((known_id, given, given + len(known_refs)))
+                given += len(known_refs)
+                for values in known_refs:
                     yield Reference(*values)
             continue
         tag = el.tag
@@ -397,9 +440,10 @@ def _references(root: etree._Element, base: str, region: Callable[[etree._Elemen
                 text, where = _clean(text), region(el)
             if part is not None:
                 part.refs.append((resolved[0], resolved[1], kind, text, where))
+            given += 1
             yield Reference(resolved[0], resolved[1], kind, text, where)
     for part in set(owner.values()):
         if part.known is None and part.reusable:
             if len(_PART_REFS) >= _PART_REFS_MAX:  # a store whose header changes from page to page
                 _PART_REFS.clear()
-            _PART_REFS[part.key] = tuple(part.refs)
+            _PART_REFS[part.key] = (part_id(part.key), tuple(part.refs))

@@ -68,13 +68,17 @@ def read_page(frontier: Frontier, checks: PageCheckRunner | None, url: str, body
 # -- in a worker process -------------------------------------------------------------------
 
 _worker: dict[str, Any] = {}
+#: Template parts a worker names to the crawler by id at most: past them a part's references
+#: go with each page again, so the crawler's table of parts (crawler/pipelines.py) stays small.
+PARTS_SENT = 10_000
 
 
-def _start_worker(config: Config, site_hosts: set[str], as_of: date) -> None:
+def _start_worker(config: Config, site_hosts: set[str], as_of: date, parts: bool = False) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the crawler stops the audit, not its workers
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     _worker["frontier"] = _frontier(config)
     _worker["checks"] = PageCheckRunner(config, site_hosts=site_hosts, as_of=as_of)
+    _worker["sent"] = set() if parts else None
     _warm_up()
     collector.settle()
 
@@ -103,8 +107,14 @@ def _exit_with_parent(parent: int) -> None:
 
 def _read_in_worker(url: str, body: bytes, status: int, depth: int, encoding: str | None,
                     last_modified: str) -> tuple[ParsedPage, list[Finding] | None]:
-    return read_page(_worker["frontier"], _worker["checks"], url, body, status=status, depth=depth,
-                     encoding=encoding, last_modified=last_modified)
+    page, findings = read_page(_worker["frontier"], _worker["checks"], url, body, status=status, depth=depth,
+                               encoding=encoding, last_modified=last_modified)
+    sent = _worker.get("sent")
+    if sent is None:
+        page.parts = []  # every reference goes with the page
+    else:
+        page.send_parts(sent, limit=PARTS_SENT)
+    return page, findings
 
 
 def _frontier(config: Config) -> Frontier:
@@ -116,13 +126,19 @@ def _frontier(config: Config) -> Frontier:
 
 class PageWork:
     """Reads pages in ``processes`` worker processes once ``start`` has them up; in this process
-    until then, and with none."""
+    until then, and with none.
 
-    def __init__(self, config: Config, *, site_hosts: set[str], as_of: date, processes: int):
+    With ``parts``, a worker sends the references of a template part (header, menu, footer)
+    the first time only, and its id after that (``ParsedPage.parts``): the store pipeline
+    keeps a part's links once (crawler/pipelines.py). Without, every page carries them all."""
+
+    def __init__(self, config: Config, *, site_hosts: set[str], as_of: date, processes: int,
+                 parts: bool = False):
         self.config = config
         self.site_hosts = set(site_hosts)
         self.as_of = as_of
         self.processes = processes
+        self.parts = parts
         self.frontier = _frontier(config)
         self._pool: ProcessPoolExecutor | None = None
         self._started: Future[bool] | None = None  # done once a worker answers
@@ -135,7 +151,7 @@ class PageWork:
             # for a while and raised the peak (337 MB instead of 273 MB at 10,000 pages).
             self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
                                              initializer=_start_worker,
-                                             initargs=(self.config, self.site_hosts, self.as_of))
+                                             initargs=(self.config, self.site_hosts, self.as_of, self.parts))
             self._started = self._pool.submit(_started)
         return self
 
@@ -149,6 +165,7 @@ class PageWork:
         """Parse in this process; the pipeline runs the page checks on the tree."""
         page, _ = read_page(self.frontier, None, url, body, status=status, depth=depth, encoding=encoding,
                             last_modified=last_modified)
+        page.parts = []  # every reference stays with the page
         return page
 
     async def read_elsewhere(self, url: str, body: bytes, *, status: int, depth: int, encoding: str | None,

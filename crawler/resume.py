@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
+from storeaudit.store import expand_parts
+
 __all__ = ["ResumeState", "load_resume_state"]
 
 #: References that are pages: a target linked both as a page and as an asset is resumed as a page.
@@ -36,6 +38,7 @@ class ResumeState:
 
 
 def load_resume_state(db: sqlite_utils.Database, run_id: int) -> ResumeState:
+    expand_parts(db, run_id)  # a crawl killed outright left its template parts' links unexpanded
     state = ResumeState()
     state.requested = {u for (u,) in db.execute("select url from fetches where run_id = ?", [run_id])}
     state.parsed = [u for (u,) in db.execute("select url from pages where run_id = ? order by rowid", [run_id])]

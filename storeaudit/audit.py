@@ -28,7 +28,7 @@ from crawler import collector
 from crawler.urls import host_key, normalize
 from storeaudit.fingerprint import fingerprint
 from storeaudit.routing import route
-from storeaudit.store import BatchWriter, create_run, finish_run_row, open_db, reopen_run
+from storeaudit.store import BatchWriter, create_run, expand_parts, finish_run_row, open_db, reopen_run
 
 __all__ = ["AuditError", "finish_run", "new_run", "run_audit", "validate_start_url"]
 
@@ -131,7 +131,8 @@ def _page_work(url: str, config: Config, as_of: date) -> Any:
     from crawler.page_work import PageWork
     from crawler.runner import page_processes, site_hosts
 
-    return PageWork(config, site_hosts=site_hosts(url, config), as_of=as_of, processes=page_processes(config)).start()
+    return PageWork(config, site_hosts=site_hosts(url, config), as_of=as_of, processes=page_processes(config),
+                    parts=True).start()
 
 
 def release_crawl_memory() -> None:
@@ -191,6 +192,7 @@ def finish_run(db: sqlite_utils.Database, run_id: int, config: Config, *, reason
                site_hosts: set[str], limits_hit: dict[str, dict[str, int]], as_of: date) -> None:
     """Walk the checkout flows, run the site and flow checks, assign teams and record the
     run's status (called once, at the end)."""
+    expand_parts(db, run_id)  # the template parts' links, kept once during the crawl, for every page
     failure = _start_failure(db, run_id, start_url)
     if failure:
         finish_run_row(db, run_id, status="failed", message=failure, limits_hit=limits_hit)

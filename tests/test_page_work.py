@@ -65,6 +65,38 @@ def test_a_worker_process_reads_and_checks_pages_as_the_crawler_would():
     assert any(f[4] for f in elsewhere), "no page had a finding: the comparison would prove little"
 
 
+def test_a_worker_sending_template_parts_by_id_gives_each_page_its_whole_references():
+    """With ``parts``, a header or footer goes to the crawler with the first page that shares
+    it, by its id after that; put back, every page has the references it has read alone."""
+    config = load_config(DEMO_CONFIG)
+    pages = demo_pages()
+    work = up(PageWork(config, site_hosts=HOSTS, as_of=AS_OF, processes=1, parts=True).start())
+
+    async def read_all() -> list:
+        results = [await work.read_elsewhere(url, body, status=200, depth=1, encoding=None, last_modified="")
+                   for url, body in pages]
+        work.close()
+        return results
+
+    results = asyncio.run(read_all())
+    known: dict[int, list] = {}
+    whole = []
+    for page, findings in results:
+        refs, at = [], 0
+        for part_id, start, stop in page.parts:
+            if stop >= 0:
+                known.setdefault(part_id, page.refs[start:stop])
+                refs += page.refs[at:stop]
+                at = stop
+            else:  # named by its id: its references belong at ``start``
+                refs += page.refs[at:start] + known[part_id]
+                at = start
+        page.refs = refs + page.refs[at:]
+        whole.append(facts(page, findings))
+    assert any(stop < 0 for page, _ in results for _, _, stop in page.parts), "no part went by its id"
+    assert whole == [read_here(config, url, body) for url, body in pages]
+
+
 def test_a_page_worker_loads_neither_the_database_nor_scrapy_nor_the_reports():
     """A spawned worker imports ``crawler.page_work`` and, as multiprocessing's spawn does, the
     CLI module that is ``__main__`` again: what those pull in is paid once per worker."""
