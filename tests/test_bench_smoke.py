@@ -61,3 +61,21 @@ def test_bench_smoke(tmp_path):
         {"workers2_over_full"} if workers else set())
     assert all(v > 0 for v in data["ratios"].values())
     assert data["medians"]["storeaudit"]["pages_per_s"] > 0
+
+
+def test_bench_ab_alternates_two_commits_on_one_store_and_cleans_up(tmp_path):
+    out = tmp_path / "ab.json"
+    proc = subprocess.run([sys.executable, "-m", "bench.ab", "--base", "HEAD", "--pages", "300", "--rounds", "2",
+                           "--site", str(tmp_path / "site"), "--out", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=400)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    data = json.loads(out.read_text())
+    assert [len(data["runs"][name]) for name in ("base", "new")] == [2, 2]
+    for m in data["runs"]["base"] + data["runs"]["new"]:
+        assert m["exit_code"] in (0, 1) and m["wall_s"] > 0 and m["cpu_s"] > 0, m
+    assert set(data["new_over_base"]) == {"wall_s", "cpu_s"}
+    # which went first alternates, so a machine that slows down does not favour one
+    assert proc.stdout.index("round 1: base") < proc.stdout.index("round 1: new")
+    assert proc.stdout.index("round 2: new") < proc.stdout.index("round 2: base")
+    worktrees = subprocess.run(["git", "-C", str(ROOT), "worktree", "list"], capture_output=True, text=True).stdout
+    assert "bench-ab-" not in worktrees  # the base commit's checkout is removed
