@@ -9,10 +9,8 @@ import sqlite3
 import subprocess
 import sys
 
-import pytest
-from test_template_parts import page
+from test_template_parts import nothing_kept, page  # noqa: F401  (autouse: no part kept from another test)
 
-from checks import text_content
 from crawler import extract
 from crawler.extract import ParsedPage, parse_page
 from crawler.pipelines import write_links
@@ -26,15 +24,6 @@ PAGES = [
     ("https://shop.test/mugs", page("<h1>Mugs</h1>", header=HOME)),
     ("https://shop.test/mugs/tall", page("<h1>Tall mug</h1>", header=HOME)),
 ]
-
-
-@pytest.fixture(autouse=True)
-def nothing_kept():
-    extract._PART_REFS.clear()
-    text_content._REPEATED.clear()
-    yield
-    extract._PART_REFS.clear()
-    text_content._REPEATED.clear()
 
 
 def edges(refs_of: ParsedPage) -> list[tuple[str, ...]]:
