@@ -125,3 +125,28 @@ def test_a_crawl_killed_before_its_end_still_has_every_pages_links_when_its_data
     assert conn.execute("select status from runs where id = ?", [run_id]).fetchone() == ("interrupted",)
     got = sorted(conn.execute("select source, target, fragment, kind, text, region from links"))
     assert got == sorted(edge for url, body in PAGES for edge in alone(url, body))
+
+
+def part_links_written(tmp_path, workers: int) -> tuple[int, list[tuple[str, ...]]]:
+    """The ``part_links`` rows written while pages went to ``workers`` page workers in turn,
+    and the run's links once expanded."""
+    db = open_db(tmp_path / f"audit-{workers}.db")
+    writer, written = BatchWriter(db), set()
+    sent: list[set[int]] = [set() for _ in range(workers)]
+    for n, (url, body) in enumerate(PAGES):
+        parsed = parse_page(url, body)
+        parsed.send_parts(sent[n % workers], limit=100)
+        write_links(writer, 7, parsed, written)
+    writer.flush()
+    if workers > 1:
+        assert set.intersection(*sent), "no part was sent by two workers: the test would prove little"
+    rows = db.execute("select count(*) from part_links").fetchone()[0]
+    expand_parts(db, 7)
+    return rows, sorted(db.execute("select source, target, fragment, kind, text, region from links"))
+
+
+def test_two_page_workers_each_send_a_part_and_the_crawler_writes_it_once(tmp_path):
+    one, links_one = part_links_written(tmp_path, 1)
+    two, links_two = part_links_written(tmp_path, 2)
+    assert two == one > 0
+    assert links_two == links_one == sorted(edge for url, body in PAGES for edge in alone(url, body))
