@@ -10,22 +10,25 @@ The results are the same as in-process (``read_page`` is the one function both u
 are spawned (not forked: the crawler runs an event loop and threads) and ignore Ctrl-C, which
 the crawler handles. The audit starts them first thing (``start``), before it imports Scrapy
 or opens its database, so a worker's imports (~1 s) run on another core while the crawler's
-own run, and it is up when the first page arrives; until a worker answers, pages are read in
-the crawler rather than left waiting. An audit that ends before its worker is up (a store of
-a few pages) does not wait for it: ``close`` stops a worker still starting.
+own run, and it is up when the first page arrives; until a worker says it is up, pages are
+read in the crawler rather than left waiting. An audit that ends before its worker is up (a
+store of a few pages) does not wait for it: ``close`` stops a worker still starting. A worker
+reads pages from a socket until the crawler's end closes, so it also ends when the crawler is
+killed outright; a worker that ends early (killed) sends the crawler back to reading pages itself.
 """
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import os
+import pickle
 import signal
-import threading
-import time
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+import socket
+import struct
+import traceback
+from collections import deque
 from datetime import date
+from multiprocessing.connection import Connection
 from typing import Any
 
 from checks.page_kinds import page_kind
@@ -73,9 +76,28 @@ _worker: dict[str, Any] = {}
 PARTS_SENT = 10_000
 
 
+def _serve(conn: Connection, up: Any, config: Config, site_hosts: set[str], as_of: date, parts: bool) -> None:
+    """A worker process: read each page the crawler sends and answer in turn, until the
+    crawler's end of the socket closes (the audit is over, or the crawler was killed)."""
+    _start_worker(config, site_hosts, as_of, parts)
+    up.set()
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            answer: tuple[str, Any] = ("ok", _read_in_worker(*task))
+        except Exception as e:  # the crawler logs it as the page's error, as for its own parse
+            answer = ("error", f"{type(e).__name__}: {e}\n{traceback.format_exc()}")
+        try:
+            conn.send(answer)
+        except (BrokenPipeError, ConnectionResetError):
+            return
+
+
 def _start_worker(config: Config, site_hosts: set[str], as_of: date, parts: bool = False) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the crawler stops the audit, not its workers
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     _worker["frontier"] = _frontier(config)
     _worker["checks"] = PageCheckRunner(config, site_hosts=site_hosts, as_of=as_of)
     _worker["sent"] = set() if parts else None
@@ -91,18 +113,6 @@ def _warm_up() -> None:
     from checks import readability
 
     readability.warm_up()
-
-
-def _started() -> bool:
-    """A first task: its answer says a worker is up."""
-    return True
-
-
-def _exit_with_parent(parent: int) -> None:
-    """A crawler killed outright (kill -9) cannot stop its pool: its workers stop themselves."""
-    while os.getppid() == parent:
-        time.sleep(1)
-    os._exit(0)
 
 
 def _read_in_worker(url: str, body: bytes, status: int, depth: int, encoding: str | None,
@@ -124,6 +134,134 @@ def _frontier(config: Config) -> Frontier:
 
 # -- in the crawler ------------------------------------------------------------------------
 
+class WorkerGone(RuntimeError):
+    """A worker process ended while it had pages to read (killed, out of memory)."""
+
+
+class WorkerError(RuntimeError):
+    """Reading a page failed in a worker; the message carries the worker's traceback."""
+
+
+class _Answers(asyncio.Protocol):
+    """The crawler's end of one worker's socket, on the crawl's event loop. Pages go out as
+    multiprocessing's ``Connection`` frames them (a 4-byte length, then the pickle), and
+    their answers come back in the order sent.
+
+    Why not ``ProcessPoolExecutor``: its two threads in the crawler (one pickling and writing
+    the tasks, one reading the answers) took Python's lock from the event loop and back twice
+    a page, and woke it through a pipe for each answer; the loop does both itself here."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.waiting: deque[asyncio.Future[Any]] = deque()
+        self.gone = False
+        self._buffer = bytearray()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def send(self, task: tuple[Any, ...]) -> asyncio.Future[Any]:
+        if self.gone or self.transport is None or self.transport.is_closing():
+            raise WorkerGone("the page worker has ended")
+        data = pickle.dumps(task, protocol=pickle.HIGHEST_PROTOCOL)
+        self.transport.write(_frame(len(data)) + data)
+        future = asyncio.get_running_loop().create_future()
+        self.waiting.append(future)
+        return future
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self._buffer
+        buffer += data
+        at = 0
+        while len(buffer) - at >= 4:
+            size, head = _INT.unpack_from(buffer, at)[0], 4
+            if size == -1:  # multiprocessing's frame for 2 GiB or more
+                if len(buffer) - at < 12:
+                    break
+                size, head = _LONG.unpack_from(buffer, at + 4)[0], 12
+            if len(buffer) - at - head < size:
+                break
+            kind, value = pickle.loads(buffer[at + head:at + head + size])
+            at += head + size
+            future = self.waiting.popleft()
+            if future.cancelled():
+                continue
+            if kind == "ok":
+                future.set_result(value)
+            else:
+                future.set_exception(WorkerError(value))
+        del buffer[:at]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.gone = True
+        while self.waiting:
+            future = self.waiting.popleft()
+            if not future.done():
+                future.set_exception(WorkerGone("the page worker ended while reading a page"))
+
+
+_INT = struct.Struct("!i")
+_LONG = struct.Struct("!Q")
+
+
+def _frame(size: int) -> bytes:
+    """The header ``multiprocessing.connection.Connection.recv`` reads before ``size`` bytes."""
+    return _INT.pack(size) if size <= 0x7fffffff else _INT.pack(-1) + _LONG.pack(size)
+
+
+class _Worker:
+    """One worker process, its socket and (once the crawl's event loop has it) its answers."""
+
+    def __init__(self, context: Any, args: tuple[Any, ...]) -> None:
+        self.sock, theirs = socket.socketpair()
+        self.up = context.Event()
+        self.process = context.Process(target=_serve, args=(Connection(theirs.detach()), self.up, *args),
+                                       daemon=True, name="storeaudit-page-worker")
+        self.process.start()
+        self.answers: _Answers | None = None
+        self._connecting: asyncio.Future[_Answers] | None = None
+        self._up = False
+        self.in_hand = 0  # pages given to it and not answered yet
+
+    @property
+    def is_up(self) -> bool:
+        """Whether it has started (imports and warm-up done) and reads pages."""
+        if not self._up:
+            self._up = self.up.is_set()
+        return self._up
+
+    async def connected(self) -> _Answers:
+        """Its answers on the running event loop (connected on the first page sent)."""
+        if self.answers is not None:
+            return self.answers
+        if self._connecting is None:
+            loop = asyncio.get_running_loop()
+            self._connecting = loop.create_future()
+            self.sock.setblocking(False)
+            try:
+                _, answers = await loop.create_unix_connection(_Answers, sock=self.sock)
+            except BaseException as e:
+                self._connecting.set_exception(e)
+                raise
+            self.answers = answers
+            self._connecting.set_result(answers)
+            return answers
+        return await asyncio.shield(self._connecting)
+
+
+    def close(self) -> None:
+        """Close its socket: a worker that is up reads the end and exits; one still starting
+        is stopped outright (an audit that is over does not wait for its imports)."""
+        if not self.is_up:
+            self.process.terminate()
+        if self.answers is not None and self.answers.transport is not None:
+            try:
+                self.answers.transport.abort()  # off the event loop's selector now
+            except RuntimeError:  # the loop is closed: nothing is registered with it any more
+                pass
+        self.sock.close()
+
+
 class PageWork:
     """Reads pages in ``processes`` worker processes once ``start`` has them up; in this process
     until then, and with none.
@@ -140,25 +278,23 @@ class PageWork:
         self.processes = processes
         self.parts = parts
         self.frontier = _frontier(config)
-        self._pool: ProcessPoolExecutor | None = None
-        self._started: Future[bool] | None = None  # done once a worker answers
+        self.workers: list[_Worker] = []
 
     def start(self) -> PageWork:
         """Start the worker processes (when there are to be any); returns at once."""
-        if self._pool is None and self.processes >= 1:
-            # One pool for the whole audit: a worker's memory levels off (~85 MB after 3,000
-            # product pages, measured); renewing it every 5,000 pages ran two workers at once
-            # for a while and raised the peak (337 MB instead of 273 MB at 10,000 pages).
-            self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_start_worker,
-                                             initargs=(self.config, self.site_hosts, self.as_of, self.parts))
-            self._started = self._pool.submit(_started)
+        if not self.workers and self.processes >= 1:
+            # The same workers for the whole audit: a worker's memory levels off (~85 MB after
+            # 3,000 product pages, measured); renewing them every 5,000 pages ran two at once for
+            # a while and raised the peak (337 MB instead of 273 MB at 10,000 pages).
+            context = multiprocessing.get_context("spawn")
+            args = (self.config, self.site_hosts, self.as_of, self.parts)
+            self.workers = [_Worker(context, args) for _ in range(self.processes)]
         return self
 
     @property
     def elsewhere(self) -> bool:
         """Whether the next page is read by a worker: one is up."""
-        return self._pool is not None and self._started is not None and self._started.done()
+        return any(w.is_up for w in self.workers)
 
     def read_here_now(self, url: str, body: bytes, *, status: int, depth: int, encoding: str | None,
                       last_modified: str) -> ParsedPage:
@@ -170,27 +306,27 @@ class PageWork:
 
     async def read_elsewhere(self, url: str, body: bytes, *, status: int, depth: int, encoding: str | None,
                              last_modified: str) -> tuple[ParsedPage, list[Finding] | None]:
-        """Parse and check in a worker; in this process if the pool broke (a worker was killed)."""
-        if self._pool is None:  # it broke while this page waited
-            return self.read_here_now(url, body, status=status, depth=depth, encoding=encoding,
-                                      last_modified=last_modified), None
+        """Parse and check in the least busy worker; in this process once one has ended (it
+        was killed): the others are stopped too, as a broken pool would be."""
+        ready = [w for w in self.workers if w.is_up]
         try:
-            future = self._pool.submit(_read_in_worker, url, body, status, depth, encoding, last_modified)
-            return await asyncio.wrap_future(future)
-        except BrokenProcessPool:
+            if not ready:  # they were closed while this page waited
+                raise WorkerGone("no page worker")
+            worker = min(ready, key=lambda w: w.in_hand)
+            worker.in_hand += 1
+            try:
+                answers = await worker.connected()
+                return await answers.send((url, body, status, depth, encoding, last_modified))
+            finally:
+                worker.in_hand -= 1
+        except (WorkerGone, OSError):
             self.close()
             self.processes = 0
             return self.read_here_now(url, body, status=status, depth=depth, encoding=encoding,
                                       last_modified=last_modified), None
 
     def close(self) -> None:
-        """Stop the workers. One still starting is stopped outright: an audit that is over
-        does not wait for its imports to end."""
-        pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        if self._started is not None and not self._started.done():
-            # ProcessPoolExecutor has no public way to do this before Python 3.14 (terminate_workers)
-            for process in list((getattr(pool, "_processes", None) or {}).values()):
-                process.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
+        """Stop the workers."""
+        workers, self.workers = self.workers, []
+        for worker in workers:
+            worker.close()

@@ -9,6 +9,8 @@ import time
 import sys
 from datetime import date
 
+import pytest
+
 import crawler.page_work as page_work
 from checks.page_kinds import page_kind
 from checks.runner import PageCheckRunner
@@ -123,7 +125,7 @@ def test_an_audit_reads_pages_itself_until_its_worker_is_up():
 
 def test_no_worker_is_started_without_processes():
     work = PageWork(load_config(DEMO_CONFIG), site_hosts=HOSTS, as_of=AS_OF, processes=0).start()
-    assert work._pool is None and not work.elsewhere
+    assert not work.workers and not work.elsewhere
     work.close()
 
 
@@ -132,7 +134,7 @@ def test_an_audit_over_before_its_worker_is_up_does_not_wait_for_it():
     closing stops that worker outright (it would otherwise hold up the audit's exit until its
     imports were done, then exit with 0)."""
     work = PageWork(load_config(DEMO_CONFIG), site_hosts=HOSTS, as_of=AS_OF, processes=1).start()
-    (worker,) = work._pool._processes.values()  # type: ignore[union-attr]
+    (worker,) = (w.process for w in work.workers)
     work.close()
     worker.join(30)
     assert worker.exitcode == -signal.SIGTERM
@@ -149,7 +151,7 @@ def test_pages_are_read_in_the_crawler_once_a_worker_dies():
     async def audit() -> list:
         assert work.elsewhere
         first = await read(*pages[0])
-        (worker,) = work._pool._processes.values()  # type: ignore[union-attr]
+        (worker,) = (w.process for w in work.workers)
         worker.kill()  # as the kernel's OOM killer would
         worker.join(10)
         rest = await asyncio.gather(*(read(url, body) for url, body in pages[1:]))
@@ -163,3 +165,44 @@ def test_pages_are_read_in_the_crawler_once_a_worker_dies():
     assert [page.url for page, _ in results] == [url for url, _ in pages]
     assert all(findings is None for _, findings in results[1:]), "the rest were read here: the pipeline checks them"
     assert not work.elsewhere
+
+
+def test_a_page_that_fails_in_the_worker_fails_alone():
+    """An error reading one page reaches the crawler with the worker's traceback, as its own
+    parse error would; the worker reads the next page."""
+    config = load_config(DEMO_CONFIG)
+    (url, body), (next_url, next_body) = demo_pages()[:2]
+    work = up(PageWork(config, site_hosts=HOSTS, as_of=AS_OF, processes=1).start())
+
+    async def audit():
+        with pytest.raises(page_work.WorkerError, match="Traceback"):
+            await work.read_elsewhere(url, body, status=200, depth=1, encoding=5, last_modified="")  # type: ignore[arg-type]
+        return await work.read_elsewhere(next_url, next_body, status=200, depth=1, encoding=None, last_modified="")
+
+    try:
+        page, findings = asyncio.run(audit())
+    finally:
+        work.close()
+    assert page.url == next_url and findings is not None, "read and checked by the same worker"
+
+
+def test_two_workers_share_the_pages_and_each_page_gets_its_own_answer():
+    config = load_config(DEMO_CONFIG)
+    pages = demo_pages()
+    work = PageWork(config, site_hosts=HOSTS, as_of=AS_OF, processes=2).start()
+    deadline = time.monotonic() + 60
+    while not all(w.is_up for w in work.workers):
+        assert time.monotonic() < deadline, "the workers never came up"
+        time.sleep(0.05)
+
+    async def read_all() -> list[tuple]:
+        results = await asyncio.gather(*(work.read_elsewhere(url, body, status=200, depth=1, encoding=None,
+                                                             last_modified="") for url, body in pages))
+        return [facts(page, findings) for page, findings in results]
+
+    try:
+        elsewhere = asyncio.run(read_all())
+        assert all(w.answers is not None for w in work.workers), "both workers were given pages"
+    finally:
+        work.close()
+    assert elsewhere == [read_here(config, url, body) for url, body in pages]
