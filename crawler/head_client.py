@@ -56,8 +56,10 @@ KEEP_ALIVE = 15.0
 SWEEP = 1.0
 #: HEAD requests written together on one connection of a host that answers pipelined
 #: requests in order. 4 took the client's CPU per HEAD from ~75 to ~25 µs and nginx's from
-#: ~37 to ~25 µs; 8 gave ~20 and ~20, but a page's ~36 URLs then keep fewer connections busy.
-PIPELINE_DEPTH = 6
+#: ~37 to ~25 µs; 8 gave ~20 and ~20 (HEADs alone). In whole audits, with both cores busy,
+#: 16 took 10 % less CPU and 9 % less wall time than 6 at 10,000 pages (fewer writes, wake-ups
+#: and lane turns a HEAD); 32 was no better than 16 (``python -m bench.ab``, fourteenth session).
+PIPELINE_DEPTH = 16
 #: Bytes of one answer's headers past which the answer is refused (as malformed).
 MAX_HEADER_BYTES = 64 * 1024
 _DEFAULT_PORTS = {"http": 80, "https": 443}

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.head_client import HeadClient, HeadError, NotSendable
+from crawler.head_client import PIPELINE_DEPTH, HeadClient, HeadError, NotSendable
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: 5120\r\n\r\n"
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -370,7 +370,7 @@ async def _each_batch(client: HeadClient, urls: list[str]) -> list[int]:
     return statuses
 
 
-def test_a_host_that_answers_one_request_then_two_pipelined_gets_them_six_at_a_time():
+def test_a_host_that_answers_one_request_then_two_pipelined_gets_them_pipeline_depth_at_a_time():
     async def test(base, requests, connections):
         client = HeadClient(timeout=5, headers={})
         urls = _urls(base, 40)
@@ -378,7 +378,7 @@ def test_a_host_that_answers_one_request_then_two_pipelined_gets_them_six_at_a_t
         statuses = await _each_batch(client, urls)
         await client.close()
         assert statuses == _expected(base, urls)  # each its own answer
-        assert client.depth(urls[0]) == 6 and len(connections) == 1
+        assert client.depth(urls[0]) == PIPELINE_DEPTH and len(connections) == 1
 
     serve(answer_in_order, test)
 
@@ -448,7 +448,7 @@ def test_a_slow_answer_holds_up_the_ones_behind_it_which_are_sent_again_and_only
         assert answers[0][0] == 200 and isinstance(answers[1], TimeoutError)
         assert [a[0] for a in answers[2:]] == [404, 410]
         sent = [r.split(b" ")[1] for r in requests]
-        assert sent.count(b"/500/slow.jpg") == 1 and client.depth(batch[0]) == 6
+        assert sent.count(b"/500/slow.jpg") == 1 and client.depth(batch[0]) == PIPELINE_DEPTH
 
     serve(slow_on_500, test)
 
@@ -482,7 +482,7 @@ def test_a_connection_the_host_closes_after_saying_so_sends_the_rest_on_a_new_on
     async def test(base, requests, connections):
         client = HeadClient(timeout=5, headers={})
         urls = await _every_url_gets_its_own_answer(client, base, 15)
-        assert client.depth(urls[0]) == 6 and len(connections) == 4
+        assert client.depth(urls[0]) == PIPELINE_DEPTH and len(connections) == 4
 
     serve(close_after_four, test)
 
