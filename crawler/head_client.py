@@ -56,9 +56,10 @@ KEEP_ALIVE = 15.0
 SWEEP = 1.0
 #: HEAD requests written together on one connection of a host that answers pipelined
 #: requests in order. 4 took the client's CPU per HEAD from ~75 to ~25 µs and nginx's from
-#: ~37 to ~25 µs; 8 gave ~20 and ~20 (HEADs alone). In whole audits, with both cores busy,
-#: 16 took 10 % less CPU and 9 % less wall time than 6 at 10,000 pages (fewer writes, wake-ups
-#: and lane turns a HEAD); 32 was no better than 16 (``python -m bench.ab``, fourteenth session).
+#: ~37 to ~25 µs; 8 gave ~20 and ~20 (HEADs alone). 16: fewer writes, wake-ups of the server
+#: and lane turns a HEAD; in three alternating 10,000-page audits 10 % less CPU than 6, which a
+#: later comparison of the session's start and end did not show beyond this machine's noise
+#: (docs/performance.md, fourteenth session); 32 measured like 16.
 PIPELINE_DEPTH = 16
 #: Bytes of one answer's headers past which the answer is refused (as malformed).
 MAX_HEADER_BYTES = 64 * 1024
