@@ -266,6 +266,7 @@ class _Worker:
                 _, answers = await loop.create_unix_connection(_Answers, sock=self.sock)
             except BaseException as e:
                 self._connecting.set_exception(e)
+                self._connecting.exception()  # retrieved: no warning if no other page awaits it
                 raise
             self.answers = answers
             self._connecting.set_result(answers)
