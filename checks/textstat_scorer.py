@@ -37,10 +37,17 @@ class Scorer(textstatistics):
         self._given: tuple[str, Counts] | None = None
 
     def count(self, text: str) -> Counts:
-        """textstat's counts of ``text``, each read once."""
+        """textstat's counts of ``text``, each read once.
+
+        Its words are split from the text without punctuation once, lower-cased: textstat's
+        ``lexicon_count`` strips the text as it is, and its syllable count the lower-cased
+        text. The two differ only in apostrophes (kept in "don't", dropped from "DON'T"),
+        which never decide whether a piece between spaces is left with a character, so they
+        have as many words."""
         found = _TEXTSTAT_SENTENCE.findall(text)
-        return Counts(super().lexicon_count(text), len(found), sum(1 for sentence in found if _short(sentence)),
-                      self._syllables(text))
+        words_ = self.remove_punctuation(text.lower()).split()
+        return Counts(len(words_), len(found), sum(1 for sentence in found if _short(sentence)),
+                      self._syllables_of(words_))
 
     def scores(self, text: str, counts: Counts, *, grade: bool = True) -> tuple[float, float | None]:
         """Flesch reading ease (rounded to 0.1) and, in English when ``grade``, the
@@ -87,7 +94,10 @@ class Scorer(textstatistics):
         return self._syllables(text)
 
     def _syllables(self, text: str) -> int:
-        words_ = self.remove_punctuation(text.lower()).split()
+        return self._syllables_of(self.remove_punctuation(text.lower()).split())
+
+    def _syllables_of(self, words_: list[str]) -> int:
+        """The syllables of words already lower-cased and stripped of punctuation, as textstat counts them."""
         memo = self.syllables
         if len(memo) > SYLLABLE_MEMO_WORDS:
             memo.clear()
