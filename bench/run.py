@@ -301,6 +301,11 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         if "storeaudit" in medians and peer in medians:
             ratios[f"full_over_{name}"] = medians["storeaudit"]["pages_per_s"] / medians[peer]["pages_per_s"]
             ratios[f"full_over_{name}_by_wall"] = medians[peer]["wall_s"] / medians["storeaudit"]["wall_s"]
+            # The median of each run's own ratio: when one tool drifts over the runs (bare Scrapy
+            # ~20 % faster in the last two of five), it can differ from the ratio of the medians.
+            peer_runs = {m.run: m.pages_per_s for m in by_tool[peer]}
+            ratios[f"full_over_{name}_median_of_runs"] = statistics.median(
+                m.pages_per_s / peer_runs[m.run] for m in by_tool["storeaudit"] if peer_runs.get(m.run))
     if "storeaudit" in medians and "storeaudit-w2" in medians:
         ratios["workers2_over_full"] = medians["storeaudit-w2"]["pages_per_s"] / medians["storeaudit"]["pages_per_s"]
     summary = {"site": manifest, "server_ceiling_rps": ceiling, "runs": args.runs, "concurrency": CONCURRENCY,

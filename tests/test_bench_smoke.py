@@ -57,9 +57,12 @@ def test_bench_smoke(tmp_path):
         assert two["status"] == "complete" and two["findings"] == full["findings"], (two, full)
         assert site_pages <= measures["storeaudit-w2"]["pages"] <= 1.5 * site_pages
     assert set(data["ratios"]) == {"full_over_bare", "full_over_linkchecker", "full_over_bare_by_wall",
-                                   "full_over_linkchecker_by_wall"} | (
+                                   "full_over_linkchecker_by_wall", "full_over_bare_median_of_runs",
+                                   "full_over_linkchecker_median_of_runs"} | (
         {"workers2_over_full"} if workers else set())
     assert all(v > 0 for v in data["ratios"].values())
+    # one run: the median of the runs' ratios is that run's ratio, the ratio of the medians too
+    assert data["ratios"]["full_over_bare_median_of_runs"] == pytest.approx(data["ratios"]["full_over_bare"])
     assert data["medians"]["storeaudit"]["pages_per_s"] > 0
 
 
