@@ -149,6 +149,24 @@ def test_a_page_is_scored_as_textstat_scores_its_text_though_counted_by_paragrap
 
 
 @settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="aBtTsSdDvVeElLrRİẞΣé1_ '’\"-.,;:!?()\t\n\u00a0", max_size=40))
+def test_a_text_has_the_words_and_syllables_textstat_counts_in_it(text):
+    """The scorer strips a text once, lower-cased, for both counts; textstat strips it as it is
+    for its words. Upper-case contractions ("DON'T"), letters whose lower case is longer
+    ("İ"), apostrophes kept or not: the counts are textstat's."""
+    from checks.textstat_scorer import Scorer
+
+    for apostrophes_kept in (False, True):
+        scorer, textstat_alone = Scorer("en"), textstatistics()
+        textstat_alone.set_lang("en_US")
+        for one in (scorer, textstat_alone):
+            one.set_rm_apostrophe(not apostrophes_kept)
+        counts = scorer.count(text)
+        assert (counts.words, counts.syllables) == (textstat_alone.lexicon_count(text),
+                                                    textstat_alone.syllable_count(text))
+
+
+@settings(max_examples=500, deadline=None)
 @given(st.text(alphabet="ab Σé1_'’\"-.,;:!?()\t\n\u00a0\u2003", max_size=24))
 def test_a_short_sentence_is_one_textstat_counts_at_most_two_words_in(sentence):
     """TEXT001 tells textstat's short sentences (left out of its sentence count) by a count of
