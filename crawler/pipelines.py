@@ -19,22 +19,12 @@ from checks.page_kinds import page_kind
 from checks.runner import PageCheckRunner
 from crawler.extract import ParsedPage, Reference
 from crawler.items import FetchItem, PageItem, SitemapEntryItem
-from storeaudit.store import LINK_COLUMNS, PAGE_PART_COLUMNS, PART_LINK_COLUMNS, BatchWriter, open_db
+from storeaudit.store import LINK_COLUMNS, PAGE_PART_COLUMNS, PART_LINK_COLUMNS, BatchWriter, crawl_writer, open_db
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["StorePipeline", "link_rows", "page_row", "write_links"]
 
-
-#: Rows the crawl's writer buffers before a commit (at most 2 s of them), and its SQLite page
-#: cache in KiB. A batch's new URLs land all over ``urls``' index and ``fetches``' key, so a
-#: commit rewrites pages everywhere in the file; with SQLite's default 2 MB cache those pages
-#: were read back before each change and spilled during the batch. A replay of a 10,000-page
-#: run's batches (docs/performance.md, fifteenth session): 929k -> 648k page writes, 856k ->
-#: 330k page reads, 824 -> 332 fsyncs against 2,000 rows and 2 MB. The cache is bounded
-#: whatever the store's size.
-CRAWL_BATCH_ROWS = 10_000
-CRAWL_CACHE_KIB = 16_000
 
 FETCH_COLUMNS = ("run_id", "url", "method", "status", "error", "skipped", "content_type", "size", "final_url",
                  "chain", "elapsed_ms", "same_site", "last_modified")
@@ -118,8 +108,7 @@ class StorePipeline:
 
             spider.run_id = new_run(self.db, spider.start_url, spider.config, as_of=spider.as_of)
         self.run_id: int = spider.run_id
-        self.db.execute(f"pragma cache_size = -{CRAWL_CACHE_KIB}")
-        self.writer = BatchWriter(self.db, batch_size=CRAWL_BATCH_ROWS)
+        self.writer = crawl_writer(self.db)
         self.page_checks = PageCheckRunner(spider.config, site_hosts=spider.site_hosts, as_of=spider.as_of)
 
     def process_item(self, item: Any) -> Any:

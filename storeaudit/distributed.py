@@ -30,7 +30,7 @@ import sqlite_utils
 from config import Config
 from crawler.urls import normalize
 from storeaudit.audit import AuditError, _interrupted_run, finish_run, new_run, validate_start_url
-from storeaudit.store import BatchWriter, open_db, reopen_run
+from storeaudit.store import crawl_writer, open_db, reopen_run
 
 __all__ = ["DEFAULT_REDIS", "connect", "run_distributed", "run_worker"]
 
@@ -174,7 +174,7 @@ class Drainer:
 
     def __init__(self, server: Any, db: sqlite_utils.Database, run_id: int):
         self.server, self.db, self.run_id = server, db, run_id
-        self.writer = BatchWriter(db, batch_size=10_000, max_age=1e9)
+        self.writer = crawl_writer(db, max_age=1e9)
         self.stored = {url for (url,) in db.execute("select url from fetches where run_id = ?", [run_id])}
         self.stored |= {"sitemap " + url for (url,) in db.execute(
             "select url from sitemap_entries where run_id = ?", [run_id])}
