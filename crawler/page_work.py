@@ -217,10 +217,12 @@ class _Answers(asyncio.Protocol):
 
 
 #: Pages on their way to a worker or in its hands at once: enough that it has the next while
-#: the event loop is busy elsewhere (~5 ms a page, ~80 ms in all), few enough to hold little
-#: memory (~0.7 MB). They fit in the socket's buffer (``SEND_BUFFER``), so the worker reads
-#: them without waiting for the event loop to write them out.
-SENT_AHEAD = 16
+#: the event loop is busy elsewhere (~5 ms a page, ~300 ms in all: a commit of the crawl's
+#: writer takes 80-190 ms), few enough to hold little memory (~3 MB). With 16, the worker
+#: waited for pages 9-10 % of a 10,000-page crawl; with 64, 4.7 % (sampled thread states,
+#: docs/performance.md, sixteenth session). Those that fit in the socket's buffer
+#: (``SEND_BUFFER``) the worker reads without waiting for the event loop to write them out.
+SENT_AHEAD = 64
 #: Bytes asked for the crawler's socket buffer to a worker (Linux caps it at net.core.wmem_max).
 SEND_BUFFER = 1 << 20
 _INT = struct.Struct("!i")

@@ -174,6 +174,6 @@ class StorePipeline:
         from storeaudit.audit import finish_run
 
         self._pass_counts()
-        self.writer.flush()
+        self.writer.close()
         finish_run(self.db, self.run_id, spider.config, reason=reason, start_url=spider.start_url,
                    site_hosts=spider.site_hosts, limits_hit=spider.limits_hit, as_of=spider.as_of)

@@ -97,6 +97,7 @@ def run_distributed(url: str, *, config: Config, db_path: str | Path, workers: i
         for proc in procs:
             proc.wait()
     drainer.drain_all()
+    drainer.writer.close()
     finish_run(db, run_id, config, reason=reason, start_url=spider.start_url, site_hosts=spider.site_hosts,
                limits_hit=drainer.limits_hit(), as_of=as_of)
     run = db["runs"].get(run_id)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 
 import pytest
 
-from storeaudit.store import LINK_COLUMNS, SCHEMA_VERSION, BatchWriter, create_run, insert_rows, open_db
+from storeaudit.store import (LINK_COLUMNS, SCHEMA_VERSION, WAL_AUTOCHECKPOINT, BatchWriter, create_run, crawl_writer,
+                              insert_rows, open_db)
 
 LINKS = [
     {"run_id": 1, "source": "http://s/", "target": "http://s/a", "fragment": "", "kind": "a", "text": "A", "region": "nav"},
@@ -110,3 +112,42 @@ def test_a_batch_that_fails_forgets_the_url_ids_it_took_back(tmp_path):
     writer._rows.pop("no_such_table")  # what failed is dropped; the links are written again
     writer.flush()
     assert [tuple(r) for r in db.execute("select source, target from links")] == [("http://s/", "http://s/a")]
+
+
+def _fetch_rows(start: int, n: int) -> list[tuple[object, ...]]:
+    return [(1, f"http://s/p/{i}?{'x' * 200}", "HEAD", 200) for i in range(start, start + n)]
+
+
+def test_a_crawl_writer_leaves_checkpoints_to_a_thread_of_its_own_until_closed(tmp_path):
+    """The crawl's event loop commits; copying the WAL into the database file (and waiting for
+    the disk) happens in the checkpointer's thread. The writer's connection never
+    checkpoints meanwhile, yet the file gets the rows; once closed it checkpoints itself again."""
+    path = tmp_path / "a.db"
+    db = open_db(path)
+    writer = crawl_writer(db)
+    assert db.execute("pragma wal_autocheckpoint").fetchone()[0] == 0
+    empty = path.stat().st_size
+    for batch in range(10):  # ~3,000 pages of WAL, three times SQLite's own checkpoint point
+        writer.add_values("fetches", ("run_id", "url", "method", "status"), _fetch_rows(batch * 1000, 1000))
+        writer.flush()
+    deadline = time.monotonic() + 30
+    while path.stat().st_size <= empty and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert path.stat().st_size > empty, "the checkpointer copied the commits into the database file"
+    writer.close()
+    assert db.execute("pragma wal_autocheckpoint").fetchone()[0] == WAL_AUTOCHECKPOINT
+    with sqlite3.connect(path) as other:
+        assert other.execute("select count(*) from fetches").fetchone()[0] == 10_000
+
+
+def test_a_crawl_killed_before_its_writer_closes_keeps_every_committed_batch(tmp_path):
+    """Checkpoints are only copies: a crawl that ends without closing its writer (killed)
+    leaves each committed batch in the WAL, and the next connection reads them all."""
+    path = tmp_path / "a.db"
+    writer = crawl_writer(open_db(path))
+    for batch in range(3):
+        writer.add_values("fetches", ("run_id", "url", "method", "status"), _fetch_rows(batch * 100, 100))
+        writer.flush()
+    writer.add_values("fetches", ("run_id", "url", "method", "status"), _fetch_rows(300, 5))  # never committed
+    with sqlite3.connect(path) as other:
+        assert other.execute("select count(*) from fetches").fetchone()[0] == 300
