@@ -359,10 +359,12 @@ class BatchWriter:
 
     def close(self) -> None:
         """Write what is buffered; stop the checkpointer (the connection checkpoints itself again)."""
-        self.flush()
-        if self.checkpointer is not None:
-            self.checkpointer.stop()
-            self.checkpointer = None
+        try:
+            self.flush()
+        finally:
+            if self.checkpointer is not None:
+                self.checkpointer.stop()
+                self.checkpointer = None
 
 
 #: Rows a crawl's writer buffers before a commit, and its SQLite page
@@ -412,7 +414,12 @@ class Checkpointer:
         return self
 
     def nudge(self) -> None:
-        """A commit was made: checkpoint it soon."""
+        """A commit was made: checkpoint it soon. If the thread has ended (its connection
+        could not be opened), SQLite checkpoints in the commits again, so the WAL stays bounded."""
+        if self._thread is not None and not self._thread.is_alive():
+            self._thread = None
+            self.db.execute(f"pragma wal_autocheckpoint = {WAL_AUTOCHECKPOINT}")
+            return
         self._wake.set()
 
     def stop(self) -> None:
@@ -426,7 +433,11 @@ class Checkpointer:
         self.db.execute(f"pragma wal_autocheckpoint = {WAL_AUTOCHECKPOINT}")
 
     def _run(self) -> None:
-        conn = sqlite3.connect(self.path, check_same_thread=False)
+        try:
+            conn = sqlite3.connect(self.path, check_same_thread=False)
+        except sqlite3.Error as e:
+            logger.warning("the database's WAL is checkpointed in its commits: %s", e)
+            return
         try:
             conn.execute("pragma busy_timeout = 10000")
             while True:

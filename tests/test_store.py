@@ -151,3 +151,21 @@ def test_a_crawl_killed_before_its_writer_closes_keeps_every_committed_batch(tmp
     writer.add_values("fetches", ("run_id", "url", "method", "status"), _fetch_rows(300, 5))  # never committed
     with sqlite3.connect(path) as other:
         assert other.execute("select count(*) from fetches").fetchone()[0] == 300
+
+
+def test_a_checkpointer_that_cannot_connect_hands_checkpoints_back_to_the_writer(tmp_path, monkeypatch):
+    """A checkpointer whose own connection fails must not leave the WAL to grow for the whole
+    crawl: the writer's connection checkpoints in its commits again from the next one."""
+    path = tmp_path / "a.db"
+    db = open_db(path)
+
+    def refuse(*args, **kwargs):
+        raise sqlite3.OperationalError("unable to open database file")
+
+    monkeypatch.setattr("storeaudit.store.sqlite3.connect", refuse)
+    writer = crawl_writer(db)
+    writer.checkpointer._thread.join(timeout=30)
+    writer.add_values("fetches", ("run_id", "url", "method", "status"), _fetch_rows(0, 10))
+    writer.flush()
+    assert db.execute("pragma wal_autocheckpoint").fetchone()[0] == WAL_AUTOCHECKPOINT
+    writer.close()
