@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 
 import sqlite_utils
 
-__all__ = ["BatchWriter", "CRAWL_BATCH_ROWS", "Checkpointer", "CRAWL_CACHE_KIB", "SCHEMA_VERSION", "add_ignore", "crawl_writer", "create_run", "expand_parts", "finish_run_row", "insert_rows",
+__all__ = ["BatchWriter", "CRAWL_BATCH_ROWS", "CRAWL_CACHE_KIB", "Checkpointer", "SCHEMA_VERSION", "add_ignore", "crawl_writer", "create_run", "expand_parts", "finish_run_row", "insert_rows",
            "mark_dead_runs", "open_db", "reopen_run", "utcnow"]
 
 logger = logging.getLogger(__name__)
@@ -436,7 +436,7 @@ class Checkpointer:
         try:
             conn = sqlite3.connect(self.path, check_same_thread=False)
         except sqlite3.Error as e:
-            logger.warning("the database's WAL is checkpointed in its commits: %s", e)
+            logger.warning("no connection to checkpoint %s beside the crawl (%s): its commits checkpoint it", self.path, e)
             return
         try:
             conn.execute("pragma busy_timeout = 10000")
