@@ -114,9 +114,10 @@ def _text_scores(text: str, lang: str, counts: Counts, n_words: int | None = Non
 @lru_cache(maxsize=256)
 def reading_ease(text: str, lang: str) -> float:
     """Flesch reading ease of ``text`` alone: what ranks a page's sentences, which need no
-    word, sentence or grade counts of their own. Cached for the page at hand."""
+    word, sentence or grade counts of their own. Cached for the page at hand; the formula is
+    run once per distinct counts (``Scorer.ease``): sentences repeat the same few."""
     scorer = _scorer(lang)
-    return scorer.scores(text, scorer.count(text), grade=False)[0]
+    return scorer.ease(text, scorer.count(text))
 
 
 @lru_cache(maxsize=1024)
