@@ -167,6 +167,20 @@ def test_a_text_has_the_words_and_syllables_textstat_counts_in_it(text):
 
 
 @settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=40) | st.text(max_size=20))
+def test_a_text_loses_the_punctuation_textstat_removes_from_it(text):
+    """ASCII text is stripped by a table of its own, any other by textstat's pattern: either
+    way, what is left is what textstat leaves (with or without apostrophes kept)."""
+    from checks.textstat_scorer import Scorer
+
+    for apostrophes_kept in (False, True):
+        scorer, textstat_alone = Scorer("en"), textstatistics()
+        for one in (scorer, textstat_alone):
+            one.set_rm_apostrophe(not apostrophes_kept)
+        assert scorer.remove_punctuation(text) == textstat_alone.remove_punctuation(text)
+
+
+@settings(max_examples=500, deadline=None)
 @given(st.text(alphabet="ab Σé1_'’\"-.,;:!?()\t\n\u00a0\u2003", max_size=24))
 def test_a_short_sentence_is_one_textstat_counts_at_most_two_words_in(sentence):
     """TEXT001 tells textstat's short sentences (left out of its sentence count) by a count of
