@@ -12,11 +12,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import islice
 
 from lxml import etree
 
-from crawler.extract import TEMPLATE_PARTS, ParsedPage
+from crawler.extract import HINTS_REMEMBERED, TEMPLATE_PARTS, ParsedPage
 
 __all__ = ["TextBlock", "joined_after_abbreviations", "main_blocks", "main_text", "sentences",
            "visible_blocks", "visible_text_lower", "word_count", "words"]
@@ -64,9 +65,16 @@ def _outside_main(el: etree._Element, tag: str, in_section: bool, attributes: bo
         return True
     if attributes:
         for hint in (el.get("id"), el.get("class")):
-            if hint and _HINT.search(hint.lower()):
+            if hint and _hinted(hint):
                 return True
     return False
+
+
+@lru_cache(maxsize=HINTS_REMEMBERED)
+def _hinted(value: str) -> bool:
+    """Whether an id or class names a header, menu, footer... (``_HINT``): remembered, as the
+    pages of a store repeat their classes, and the pattern took ~3 µs a class."""
+    return _HINT.search(value.lower()) is not None
 
 
 #: (markup, in a section, in code, in main content) -> (blocks, the tag text after them goes with)
