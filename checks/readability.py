@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from checks.context import PageContext
 from checks.page_kinds import LEGAL_URLS, PRODUCT_URLS, language, path_matches
 from checks.registry import Finding, page_check
-from checks.text_content import TextBlock, main_blocks, sentences, words
+from checks.text_content import TextBlock, main_blocks, sentence_count, sentences, words
 from crawler.extract import ParsedPage
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ def score_text(text: str, lang: str) -> TextScores:
 
 def _text_scores(text: str, lang: str, counts: Counts, n_words: int | None = None) -> TextScores:
     ease, grade = _scorer(lang).scores(text, counts)
-    return TextScores(len(words(text)) if n_words is None else n_words, len(sentences(text)), ease, grade)
+    return TextScores(len(words(text)) if n_words is None else n_words, sentence_count(text), ease, grade)
 
 
 @lru_cache(maxsize=256)

@@ -19,7 +19,7 @@ from checks.context import PageContext
 from checks import readability
 from checks.readability import clear_caches, score_text
 from checks.registry import REGISTRY
-from checks.text_content import main_blocks, sentences, word_count, words
+from checks.text_content import main_blocks, sentence_count, sentences, word_count, words
 from config import load_config
 from crawler.extract import parse_page
 
@@ -209,6 +209,16 @@ def test_sentences_end_where_the_lookbehind_pattern_ends_them(pieces):
     not one that looks behind every character: the same sentences either way."""
     text = "".join(pieces)
     assert sentences(text) == _sentences_by_lookbehind(text)
+
+
+@given(st.lists(st.sampled_from(["word", "Etc", "e.g", "Mr", "No", "i.e", "x", " ", "  ", "\n", "\t", ".", "!",
+                                 "?", "…", '"', "'", "”", "’", ")", "]", "。", "é", "3", "-", ":", ";"]), max_size=40))
+@settings(max_examples=2000, deadline=None)
+def test_sentences_are_counted_as_many_as_are_made(pieces):
+    """A page's sentences are counted without being made (joined after abbreviations, the
+    space and closing marks between them dropped): as many as ``sentences`` makes."""
+    text = "".join(pieces)
+    assert sentence_count(text) == len(sentences(text))
 
 
 def test_a_paragraph_whose_counts_were_scored_before_gets_textstat_s_own_score_for_it():
