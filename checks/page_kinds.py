@@ -36,9 +36,10 @@ def is_product_page(page: ParsedPage, product_urls: tuple[str, ...] = PRODUCT_UR
         root = page.root
         found = False
         if root is not None:
-            found = any("schema.org/product" == itemtype.lower().rstrip("/").split("//")[-1]
-                        for itemtype in _ITEMTYPES(root)) \
-                or any(str(o.get("@type", "")).lower() == "product" for o in page.schema().objects) \
+            # the parsed JSON-LD first: it usually answers, and the microdata is a search of the tree
+            found = any(str(o.get("@type", "")).lower() == "product" for o in page.schema().objects) \
+                or any("schema.org/product" == itemtype.lower().rstrip("/").split("//")[-1]
+                       for itemtype in _ITEMTYPES(root)) \
                 or any((m.get("property") or "").lower() == "og:type" and (m.get("content") or "").lower() == "product"
                        for m in root.iter("meta"))
         cache["is_product"] = found or path_matches(page.url, product_urls)
