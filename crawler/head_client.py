@@ -76,21 +76,26 @@ class HeadError(ConnectionError):
     """The server's answer could not be read (closed early, malformed): like a failed connection."""
 
 
-Answered = tuple[int, list[tuple[bytes, bytes]]]
+#: status, headers as sent, ``time.monotonic()`` when the answer was read
+Answered = tuple[int, list[tuple[bytes, bytes]], float]
 #: status, headers (names lower-cased, first value of each), seconds from the writing of the request
 Answer = tuple[int, dict[str, str], float]
 
 
 class _Connection(asyncio.Protocol):
-    """One kept-alive connection; ``send`` writes HEAD requests and returns a future per
-    answer, which come in the order the requests were written."""
+    """One kept-alive connection; ``send`` writes HEAD requests and returns one future of all
+    their answers (or the error each got), which come in the order the requests were written.
+    One future for the batch, not one per answer: each answer woke its reader through the
+    event loop, ~2 µs of the crawler's CPU a HEAD."""
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self.reusable = True
         self.idle_since = 0.0
-        self._waiting: deque[asyncio.Future[Answered]] = deque()
+        self._waiting = 0  # answers still to come
+        self._answered: list[Answered | BaseException] = []
+        self._batch: asyncio.Future[list[Answered | BaseException]] | None = None
         self._buffer = b""
         self._parser: httptools.HttpResponseParser | None = None
         self._headers: list[tuple[bytes, bytes]] = []
@@ -159,27 +164,36 @@ class _Connection(asyncio.Protocol):
         if not parser.should_keep_alive() or status == 101:
             self.reusable = False
             self.close_said = True
-        answer = self._waiting.popleft()
-        if not answer.done():
-            answer.set_result((status, self._headers))
+        self._waiting -= 1
+        self._answered.append((status, self._headers, time.monotonic()))
         if self._waiting:  # the next answer has as long as the first had
             self.deadline = asyncio.get_running_loop().time() + self.patience
+        else:
+            self._settle()
 
     # -- use ------------------------------------------------------------------------------
 
-    def send(self, requests: list[bytes], patience: float) -> list[asyncio.Future[Answered]]:
-        """Write ``requests`` at once; the futures of their answers, in order. Each answer may
-        take ``patience`` seconds after the one before (the first, after the writing)."""
+    def send(self, requests: list[bytes], patience: float) -> asyncio.Future[list[Answered | BaseException]]:
+        """Write ``requests`` at once; the future of their answers, in order, each the answer or
+        the error it got. Each answer may take ``patience`` seconds after the one before (the
+        first, after the writing)."""
         assert self.transport is not None and not self._waiting
         loop = asyncio.get_running_loop()
-        answers = [loop.create_future() for _ in requests]
-        self._waiting.extend(answers)
+        batch = self._batch = loop.create_future()
+        self._answered = []
+        self._waiting = len(requests)
         self.patience = patience
         self.deadline = loop.time() + patience
         self.got_bytes = False
         self.close_said = False
         self.transport.write(requests[0] if len(requests) == 1 else b"".join(requests))
-        return answers
+        return batch
+
+    def _settle(self) -> None:
+        """Every answer is in (or failed): the batch's future has them."""
+        batch = self._batch
+        if batch is not None and not batch.done():
+            batch.set_result(self._answered)
 
     def done(self) -> None:
         """The answers were taken: the connection may serve the next requests."""
@@ -192,10 +206,10 @@ class _Connection(asyncio.Protocol):
 
     def _fail(self, error: Exception) -> None:
         self.reusable = False
-        while self._waiting:
-            answer = self._waiting.popleft()
-            if not answer.done():
-                answer.set_exception(error)
+        if self._waiting:
+            self._answered += [error] * self._waiting
+            self._waiting = 0
+            self._settle()
         self.close()
 
     def close(self) -> None:
@@ -351,16 +365,15 @@ class HeadClient:
     async def _answers(conn: _Connection, requests: list[bytes], patience: float) -> list[Answer | BaseException]:
         answers: list[Answer | BaseException] = []
         sent = time.monotonic()
-        for future in conn.send(requests, patience):
-            try:
-                status, raw = await future
-            except (OSError, TimeoutError) as e:
-                answers.append(e)
+        for answer in await conn.send(requests, patience):
+            if isinstance(answer, BaseException):
+                answers.append(answer)
                 continue
+            status, raw, read_at = answer
             headers: dict[str, str] = {}
             for name, value in raw:
                 headers.setdefault(name.decode("latin-1").lower(), value.decode("latin-1"))
-            answers.append((status, headers, time.monotonic() - sent))
+            answers.append((status, headers, read_at - sent))
         return answers
 
     def _request_bytes(self, url: str, headers: Mapping[str, str]) -> tuple[tuple[str, str, int], bytes]:
