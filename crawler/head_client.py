@@ -64,6 +64,9 @@ PIPELINE_DEPTH = 16
 #: Bytes of one answer's headers past which the answer is refused (as malformed).
 MAX_HEADER_BYTES = 64 * 1024
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+#: Header names as sent -> lower-cased str: a server sends the same ~10 with every answer.
+_NAMES: dict[bytes, str] = {}
+NAMES_REMEMBERED = 256
 _NETLOC_END = re.compile(r"[/?#]")
 _BLANK_LINE = re.compile(rb"\r?\n\r?\n")  # where the headers of an answer to HEAD end
 
@@ -371,8 +374,14 @@ class HeadClient:
                 continue
             status, raw, read_at = answer
             headers: dict[str, str] = {}
+            names = _NAMES
             for name, value in raw:
-                headers.setdefault(name.decode("latin-1").lower(), value.decode("latin-1"))
+                key = names.get(name)
+                if key is None:
+                    if len(names) >= NAMES_REMEMBERED:
+                        names.clear()
+                    key = names[name] = name.decode("latin-1").lower()
+                headers.setdefault(key, value.decode("latin-1"))
             answers.append((status, headers, read_at - sent))
         return answers
 
