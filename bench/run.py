@@ -275,10 +275,13 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         ceiling = server_ceiling(server.url)
         for run in range(1, args.runs + 1):
             done = len(results)
-            if "bare" in tools:
-                results.append(bench_bare(server.url, work, run))
-            if "full" in tools:
-                results.append(bench_full(server.url, work, run, manifest["pages"]))
+            # Bare Scrapy and the audit take turns going first (bare, full; full, bare; ...): on a
+            # machine whose speed drifts, the one always measured second would always get the drift.
+            pair = [lambda: bench_bare(server.url, work, run),
+                    lambda: bench_full(server.url, work, run, manifest["pages"])]
+            wanted = [m for m, name in zip(pair, ("bare", "full")) if name in tools]
+            for measure in (wanted if run % 2 else wanted[::-1]):
+                results.append(measure())
             if "full-w2" in tools:
                 results.append(bench_full(server.url, work, run, manifest["pages"], workers=2, redis_url=redis_url))
             if "linkchecker" in tools:
