@@ -109,8 +109,8 @@ class Frontier:
 
     def admit(self, url: str) -> str:
         """'' when a same-site URL may be requested, else the limit that holds it back."""
-        if "?" not in url:  # no query (most URLs: every image): nothing to count, and no urlsplit (~2 % of the crawler)
-            return ""
+        if "?" not in url:  # no query (every image): nothing to count, and no urlsplit, which was
+            return ""  # ~2 % of the crawler's samples (py-spy, 10,000 pages)
         parts = urlsplit(url)
         if parts.query:
             key = f"{host_key(url)}{parts.path}"

@@ -89,7 +89,7 @@ class _Connection(asyncio.Protocol):
     """One kept-alive connection; ``send`` writes HEAD requests and returns one future of all
     their answers (or the error each got), which come in the order the requests were written.
     One future for the batch, not one per answer: each answer woke its reader through the
-    event loop, ~2 µs of the crawler's CPU a HEAD."""
+    event loop, ~3,300 instructions a HEAD (2.4 % of the client's, callgrind under a HEAD load)."""
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
